@@ -1,0 +1,1 @@
+"""The conversion engine: raw forms → mapped records → finalised datasets."""

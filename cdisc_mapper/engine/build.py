@@ -1,0 +1,179 @@
+"""Build one dataset from its mapping: blocks of raw records → variables → combined records.
+
+Steps, each visible in the lineage:
+
+1. for each block (or the single ``source``): read the raw form, ``stack`` a wide form into one
+   record per listed column, keep the records ``where`` says;
+2. derive the record-stage variables in dependency order (a variable that uses another with
+   ``of:`` comes after it), each by its method;
+3. combine the blocks; the finalisation pass then sorts, numbers (--SEQ) and runs dataset-stage
+   methods (baseline flags).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import MappingError
+from ..mapping.study import DatasetMapping
+from ..methods.conditions import evaluate
+from ..methods.registry import METHODS, all_methods
+from .context import BlockContext, RunState
+
+#: parameter names whose string values name variables (dependencies)
+_VAR_KEYS = {"of", "birth", "ref", "dtc", "visitnum", "result", "by"}
+
+
+def references(params: Any) -> set[str]:
+    """Variables (of the same dataset) that a variable's parameters refer to."""
+    found: set[str] = set()
+
+    def walk(node: Any, key: str | None = None) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+        elif isinstance(node, str) and key in _VAR_KEYS and "." not in node:
+            found.add(node)
+
+    walk({k: v for k, v in params.items() if k != "method"})
+    return found
+
+
+def dependency_order(variables: dict[str, dict], doc, base: tuple) -> list[str]:
+    """Variables in an order where each comes after those it uses (written order otherwise)."""
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(name: str, chain: list[str]) -> None:
+        if state.get(name) == 2:
+            return
+        if state.get(name) == 1:
+            raise doc.error(base + (name,), "circular reference: " + " → ".join(chain + [name]))
+        state[name] = 1
+        for dep in sorted(references(variables[name])):
+            if dep in variables:
+                visit(dep, chain + [name])
+        state[name] = 2
+        order.append(name)
+
+    for name in variables:
+        visit(name, [])
+    return order
+
+
+@dataclass
+class Built:
+    """A dataset as built, before finalisation."""
+
+    name: str
+    mapping: DatasetMapping
+    records: pd.DataFrame                    # variables + __block__, __row__, __column__
+    supp: dict[str, pd.Series] = field(default_factory=dict)   # QNAM → value per record
+    blocks: list[str] = field(default_factory=list)            # raw file per block
+    var_paths: dict[str, tuple] = field(default_factory=dict)  # variable → path in mapping
+
+
+def _stack(table: pd.DataFrame, spec: dict, form_display: str, doc, path: tuple) -> pd.DataFrame:
+    columns = spec["columns"]
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise doc.error(path + ("columns", missing[0]),
+                        f"stacked column '{missing[0]}' is not in {form_display} "
+                        f"(columns: {', '.join(c for c in table.columns if not c.startswith('__'))})")
+    keep = [c for c in table.columns if c not in columns]
+    parts = []
+    for pos, (col, attrs) in enumerate(columns.items()):
+        part = table[keep].copy()
+        part["__column__"] = col
+        part["__order__"] = pos
+        part["ITEM"] = col
+        part["VALUE"] = table[col]
+        for k, v in attrs.items():
+            part[k] = None if v is None else str(v)
+        parts.append(part)
+    # one record per raw row and stacked column, in raw order then column order
+    out = (pd.concat(parts, ignore_index=True)
+           .sort_values(["__row__", "__order__"], kind="stable")
+           .drop(columns="__order__").reset_index(drop=True))
+    if not spec.get("keep_missing", False):
+        out = out[out["VALUE"].notna()].reset_index(drop=True)
+    return out
+
+
+def _derive(ctx: BlockContext, variables: dict[str, dict], doc, base: tuple,
+            target: dict[str, pd.Series]) -> None:
+    for name in dependency_order(variables, doc, base):
+        params = variables[name]
+        m = METHODS[params["method"]]
+        if m.stage != "record":
+            continue
+        ctx.var, ctx.doc, ctx.path = name, doc, base + (name,)
+        value = m.func(ctx, params)
+        if len(value) != len(ctx.index):
+            raise MappingError(f"method {m.name} returned {len(value)} values for "
+                               f"{len(ctx.index)} records", variable=name)
+        value.index = ctx.index
+        target[name] = value
+        if target is not ctx.out:
+            ctx.out[name] = value
+
+
+def build(state: RunState, mapping: DatasetMapping) -> Built:
+    all_methods()
+    data = mapping.data
+    doc = mapping.doc
+    name = mapping.name
+    domain = name[4:] if name.startswith("SUPP") else name
+    if "blocks" in data:
+        blocks = [(b, ("blocks", i)) for i, b in enumerate(data["blocks"])]
+    else:
+        blocks = [({"source": data["source"], "where": data.get("where"),
+                    "stack": data.get("stack"), "variables": {}}, ())]
+    frames, supp_frames, files = [], [], []
+    var_paths: dict[str, tuple] = {}
+    for bi, (block, bpath) in enumerate(blocks):
+        form = state.form(block["source"])
+        records = form.table
+        if block.get("stack"):
+            records = _stack(records, block["stack"], form.display, doc, bpath + ("stack",))
+        ctx = BlockContext(state, name, domain, form, records.reset_index(drop=True))
+        if block.get("where"):
+            ctx.var, ctx.doc, ctx.path = "", doc, bpath + ("where",)
+            keep = evaluate(ctx, block["where"])
+            ctx = BlockContext(state, name, domain, form,
+                               ctx.records[keep.to_numpy()].reset_index(drop=True))
+        variables: dict[str, dict] = {}
+        paths: dict[str, tuple] = {}
+        for vname, spec in (data.get("variables") or {}).items():
+            variables[vname], paths[vname] = spec, ("variables", vname)
+        for vname, spec in (block.get("variables") or {}).items():
+            variables[vname], paths[vname] = spec, bpath + ("variables", vname)
+        var_paths.update(paths)
+        # derive with per-variable paths for error messages
+        for vname in dependency_order(variables, doc, ("variables",)):
+            _derive(ctx, {vname: variables[vname]}, doc, paths[vname][:-1], ctx.out)
+        supp_out: dict[str, pd.Series] = {}
+        supp = data.get("supp") or {}
+        if supp:
+            _derive(ctx, supp, doc, ("supp",), supp_out)
+        frame = pd.DataFrame({k: v for k, v in ctx.out.items()}, index=ctx.index)
+        frame["__block__"] = bi
+        frame["__row__"] = ctx.records["__row__"].to_numpy()
+        frame["__column__"] = (ctx.records["__column__"].to_numpy()
+                               if "__column__" in ctx.records else None)
+        frames.append(frame)
+        supp_frames.append(pd.DataFrame(supp_out, index=ctx.index))
+        files.append(form.display)
+    records = pd.concat(frames, ignore_index=True)
+    supp_all = pd.concat(supp_frames, ignore_index=True) if supp_frames else pd.DataFrame()
+    for vname in data.get("supp") or {}:
+        var_paths[vname] = ("supp", vname)
+    return Built(name, mapping, records, {c: supp_all[c] for c in supp_all.columns}, files,
+                 var_paths)

@@ -1,0 +1,255 @@
+"""Finalisation: the same pass for every dataset, as xportr does it, with every change reported.
+
+``finalize`` takes the built records and the standard's definition and
+
+* refuses variables the standard does not define (they belong in SUPP--) and required variables
+  the mapping does not produce;
+* adds expected variables the mapping does not produce, empty, and says so;
+* orders the variables as the standard does and sorts the records by the dataset's keys;
+* runs the dataset-stage methods (``seq``, ``baseline_flag``) on the sorted records;
+* sets types (Char → text, Num → float) and checks values against their codelists;
+* refuses duplicate keys;
+* builds the :class:`DatasetSpec` the writers, the define.xml and the lineage read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, MappingError
+from ..methods.registry import METHODS
+from ..spec.model import DatasetSpec, VariableSpec
+from .build import Built, dependency_order
+from .context import BlockContext, RunState
+from .describe import describe
+
+LINEAGE_COLS = ["__block__", "__row__", "__column__"]
+
+
+@dataclass
+class Final:
+    """A finalised dataset: data in standard order, its spec, and each record's lineage."""
+
+    spec: DatasetSpec
+    data: pd.DataFrame
+    lineage: pd.DataFrame            # per record: block (raw file index), row, column
+    files: list[str]                 # raw file of each block
+    notes: list[str] = field(default_factory=list)
+    parent: str | None = None        # for SUPP--: the parent dataset
+
+
+def _std_codelist(state: RunState, name: str, vdef) -> str | None:
+    if vdef is not None and vdef.codelist and vdef.codelist in state.codelists:
+        return vdef.codelist
+    return None
+
+
+def _sort(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    cols = [c for c in by if c in df.columns]
+    if not cols:
+        return df.reset_index(drop=True)
+    return df.sort_values(cols, kind="stable", na_position="first").reset_index(drop=True)
+
+
+def finalize(state: RunState, built: Built) -> Final:
+    mapping = built.mapping
+    doc = mapping.doc
+    std = state.standard.dataset(built.name)
+    if std is None:
+        raise doc.error(("dataset",), f"{built.name} is not a dataset of "
+                        f"{state.standard.name} {state.standard.version}")
+    variables = dict(mapping.data.get("variables") or {})
+    for block in mapping.data.get("blocks") or []:
+        variables.update(block.get("variables") or {})
+    for vname in variables:
+        if std.variable(vname) is None:
+            raise doc.error(built.var_paths.get(vname, ("variables", vname)),
+                            f"{vname} is not a variable of {built.name} in {state.standard.name} "
+                            f"{state.standard.version}; a non-standard variable goes under "
+                            "'supp:'", variable=vname)
+    notes: list[str] = []
+    for v in std.variables:
+        if v.core == "Req" and v.name not in variables:
+            raise doc.error(("variables",), f"required variable {v.name} ({v.label}) is not "
+                            "mapped", variable=v.name)
+    keep = [v for v in std.variables if v.name in variables or v.core == "Exp"]
+    added = [v.name for v in keep if v.name not in variables]
+    if added:
+        notes.append(f"{built.name}: expected variables with no mapping added empty: "
+                     f"{', '.join(added)}")
+    df = built.records
+    for v in added:
+        df[v] = pd.NA
+    keys = list(mapping.data.get("keys") or std.keys)
+    order = list(mapping.data.get("order") or keys)
+    seq_vars = [n for n, p in variables.items() if p["method"] == "seq"]
+    df["__pos__"] = np.arange(len(df))
+    df = _sort(df, [c for c in order if c not in seq_vars])
+    pos = df["__pos__"].to_numpy()
+    supp = {k: pd.Series(s.to_numpy()[pos]) for k, s in built.supp.items()}
+    # dataset-stage methods on the sorted records
+    form = state.form(mapping.data.get("source") or mapping.data["blocks"][0]["source"])
+    ctx = BlockContext(state, built.name, built.name, form, df,
+                       out={c: df[c] for c in df.columns if not c.startswith("__")})
+    for vname in dependency_order(variables, doc, ("variables",)):
+        params = variables[vname]
+        m = METHODS[params["method"]]
+        if m.stage != "dataset":
+            continue
+        ctx.var, ctx.doc, ctx.path = vname, doc, built.var_paths.get(vname, ("variables", vname))
+        df[vname] = m.func(ctx, params).to_numpy()
+        ctx.out[vname] = df[vname]
+    # types
+    for v in keep:
+        if v.type == "Num":
+            df[v.name] = pd.to_numeric(df[v.name], errors="coerce").astype("float64")
+        else:
+            s = df[v.name]
+            if pd.api.types.is_numeric_dtype(s):
+                s = s.map(lambda x: None if pd.isna(x) else _num_text(x))
+            df[v.name] = s.astype("string")
+    # keys unique
+    key_cols = [k for k in keys if k in df.columns]
+    if key_cols:
+        dup = df.duplicated(key_cols, keep=False)
+        if dup.any():
+            first = df[dup].iloc[0]
+            same = df[dup & (df[key_cols] == first[key_cols]).all(axis=1)]
+            rows = [f"{built.files[int(b)]} row {int(r)}"
+                    for b, r in zip(same["__block__"], same["__row__"])]
+            shown = ", ".join(f"{k}={first[k]}" for k in key_cols)
+            raise DataError(f"duplicate key ({shown}) on {len(same)} records: "
+                            f"{'; '.join(rows[:4])}", file=built.files[int(first['__block__'])],
+                            record=int(first["__row__"]))
+    # codelist check for variables whose values were not already checked by their method
+    specs: list[VariableSpec] = []
+    for v in keep:
+        params = variables.get(v.name)
+        m = METHODS[params["method"]] if params else None
+        cl = (params or {}).get("codelist") or _std_codelist(state, v.name, v)
+        if cl and m is not None and m.name not in ("assign_ct", "decode", "hardcode_ct"):
+            _check_terms(state, built, df, v.name, cl, ctx)
+        specs.append(VariableSpec(
+            name=v.name, label=v.label, type=v.type, role=v.role, core=v.core,
+            codelist=cl if cl in state.codelists else None,
+            origin=m.origin_for(params) if m else "Not Available",
+            source=_sources_forms(mapping.data, params),
+            method=m.name if m else "",
+            method_text=describe(m, params, state) if m else "Not mapped: no data collected",
+            sources=tuple(sorted(_raw_columns(params))) if params else ()))
+    spec = DatasetSpec(name=built.name, label=std.label, cls=std.cls, structure=std.structure,
+                       keys=tuple(key_cols), variables=tuple(specs),
+                       standard=f"{state.standard.name} {state.standard.version}")
+    lineage = df[LINEAGE_COLS].reset_index(drop=True)
+    data = df[[v.name for v in keep]].reset_index(drop=True)
+    final = Final(spec, data, lineage, built.files, notes)
+    final.supp_values = supp                                        # type: ignore[attr-defined]
+    return final
+
+
+def _num_text(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
+def _check_terms(state, built, df, name, cid, ctx) -> None:
+    cl = state.codelists[cid]
+    allowed = set(cl.values())
+    s = df[name]
+    bad = s.notna() & ~s.astype("string").isin(allowed)
+    if bad.any():
+        ctx.var = name
+        ctx.records = df
+        ctx.problem(bad, f"value is not a term of codelist {cid}", s)
+
+
+def _raw_columns(params) -> set[str]:
+    found: set[str] = set()
+
+    def walk(node, key=None):
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, k)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, key)
+        elif isinstance(node, str) and key in ("from", "date", "time"):
+            found.add(node)
+
+    walk(params or {})
+    return found
+
+
+def _sources_forms(data, params) -> str:
+    if not params:
+        return ""
+    if params.get("source"):
+        return params["source"]
+    if data.get("source"):
+        return data["source"]
+    return ", ".join(b["source"] for b in data.get("blocks", []))
+
+
+def build_supp(state: RunState, final: Final, mapping) -> Final | None:
+    """SUPP-- for the non-standard variables of ``final`` (None when there are none)."""
+    supp_spec = mapping.data.get("supp") or {}
+    values: dict[str, pd.Series] = getattr(final, "supp_values", {})
+    if not supp_spec:
+        return None
+    parent = final.spec.name
+    name = f"SUPP{parent}"
+    std = state.standard.dataset(name)
+    if std is None:
+        raise MappingError(f"{state.standard.name} has no SUPPQUAL definition")
+    data = final.data
+    seqvar = f"{parent}SEQ" if f"{parent}SEQ" in data.columns else None
+    parts = []
+    for qnam, params in supp_spec.items():
+        s = values[qnam]
+        m = METHODS[params["method"]]
+        keep = s.notna().to_numpy()
+        if not keep.any():
+            continue
+        sub = data.loc[keep]
+        part = pd.DataFrame({
+            "STUDYID": sub["STUDYID"].to_numpy(),
+            "RDOMAIN": parent,
+            "USUBJID": sub["USUBJID"].to_numpy(),
+            "IDVAR": seqvar or "",
+            "IDVARVAL": ([_num_text(x) for x in sub[seqvar]] if seqvar else ""),
+            "QNAM": qnam,
+            "QLABEL": params["label"],
+            "QVAL": [_num_text(x) if isinstance(x, (int, float)) else str(x)
+                     for x in s[keep]],
+            "QORIG": params.get("origin", m.origin_for(params)),
+            "QEVAL": params.get("evaluator", ""),
+            "__seq__": sub[seqvar].to_numpy() if seqvar else 0,
+        })
+        part["__src__"] = np.flatnonzero(keep)
+        parts.append(part)
+    if not parts:
+        return None
+    df = pd.concat(parts, ignore_index=True)
+    df = df.sort_values(["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "__seq__", "QNAM"],
+                        kind="stable").reset_index(drop=True)
+    lineage = final.lineage.iloc[df["__src__"].to_numpy()].reset_index(drop=True)
+    for c in df.columns:
+        if not c.startswith("__"):
+            df[c] = df[c].replace("", pd.NA).astype("string")
+    specs = []
+    for v in std.variables:
+        specs.append(VariableSpec(
+            name=v.name, label=v.label, type=v.type, role=v.role, core=v.core,
+            codelist=v.codelist if v.codelist in state.codelists else None,
+            origin="Assigned" if v.name in ("QNAM", "QLABEL", "RDOMAIN", "IDVAR") else "Derived",
+            method="supp", method_text=f"Non-standard variables of {parent}, one record per "
+                                       "value, pointing to the parent record by IDVAR/IDVARVAL"))
+    spec = DatasetSpec(name=name, label=std.label, cls=std.cls, structure=std.structure,
+                       keys=("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
+                       variables=tuple(specs),
+                       standard=f"{state.standard.name} {state.standard.version}")
+    out = Final(spec, df[[v.name for v in std.variables]], lineage, final.files, [], parent)
+    out.qvals = {q: p for q, p in supp_spec.items()}              # type: ignore[attr-defined]
+    return out

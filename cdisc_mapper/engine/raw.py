@@ -1,0 +1,57 @@
+"""Raw CRF forms: CSV files read as text, one record per row, with their row numbers kept."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from ..errors import DataError
+
+
+@dataclass
+class RawForm:
+    """One raw form.  ``table`` holds every column as text (missing = NA); ``row`` is the data
+    row number in the file (1 = the first row after the header), kept for lineage and errors."""
+
+    name: str
+    path: Path
+    display: str
+    table: pd.DataFrame
+    subject_col: str
+
+    @property
+    def subject(self) -> pd.Series:
+        return self.table[self.subject_col]
+
+    @property
+    def rows(self) -> pd.Series:
+        return self.table["__row__"]
+
+    def column(self, name: str) -> pd.Series:
+        if name not in self.table.columns or name.startswith("__"):
+            cols = [c for c in self.table.columns if not c.startswith("__")]
+            raise DataError(f"raw column '{name}' is missing (columns: {', '.join(cols)})",
+                            file=self.display)
+        return self.table[name]
+
+
+def read_form(name: str, path: Path, display: str, subject_col: str) -> RawForm:
+    """Read a CSV form; every value as text, blanks trimmed, empty cells missing."""
+    if not path.is_file():
+        raise DataError(f"raw form '{name}' not found (expected {display})", file=display)
+    try:
+        table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                            encoding="utf-8", skipinitialspace=False)
+    except UnicodeDecodeError as e:
+        raise DataError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=display) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise DataError(f"not a readable CSV file: {str(e).splitlines()[0]}", file=display) from None
+    for col in table.columns:
+        s = table[col].str.strip()
+        table[col] = s.where(s != "")
+    if subject_col not in table.columns:
+        raise DataError(f"the subject column '{subject_col}' is missing", file=display)
+    table["__row__"] = range(1, len(table) + 1)
+    return RawForm(name, path, display, table, subject_col)

@@ -1,0 +1,177 @@
+"""Convert one study: load and check its mappings, build every dataset, then write the package.
+
+Nothing is written until every dataset has been built and checked; the package is then written
+into a staging folder beside the target and moved into place, so a failed run leaves no
+half-written output and a previous good package stays as it was.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from ..errors import DataError, Problem
+from ..mapping.study import Study, load_study
+from ..spec.model import Codelist, DatasetSpec, Term
+from ..standards import bundled_ct, load_ct, load_standard
+from .build import build
+from .context import RunState
+from .finalize import Final, build_supp, finalize
+from .trial_design import build_ta, build_te, build_ti, build_ts, build_tv
+
+SDTM_DIR = Path("tabulations") / "sdtm"
+
+
+class DataProblems(DataError):
+    """Raw data problems stopped the run; ``problems`` lists them all."""
+
+    def __init__(self, problems: list[Problem], shown: int = 10):
+        self.problems = problems
+        lines = [f"{p.file}:{p.record}, variable {p.dataset}.{p.variable}, value {p.value!r}: "
+                 f"{p.message}" for p in problems[:shown]]
+        more = len(problems) - shown
+        if more > 0:
+            lines.append(f"... and {more} more data problems")
+        lines.append(f"{len(problems)} data problem(s) in study {problems[0].study}: nothing was "
+                     "written (use --allow-problems to write the package with these values "
+                     "left empty and listed in reports/data-problems.csv)")
+        super().__init__("\n".join(lines))
+
+    def render(self) -> str:
+        return self.message
+
+
+@dataclass
+class StudyResult:
+    study: Study
+    out_dir: Path
+    datasets: dict[str, Final]
+    specs: dict[str, DatasetSpec]
+    problems: list[Problem]
+    notes: list[str]
+    files: list[Path] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def records(self) -> int:
+        return sum(len(f.data) for f in self.datasets.values())
+
+
+def codelists_for(study: Study, ct_file: Path | None) -> tuple[dict[str, Codelist], str]:
+    """CDISC codelists (bundled or the user's full CT file), then the study's extensions and
+    sponsor codelists."""
+    cdisc = load_ct(ct_file) if ct_file else bundled_ct()
+    version = getattr(cdisc, "version", "") if hasattr(cdisc, "version") else ""
+    merged = dict(cdisc)
+    for cid, extra in study.extensions.items():
+        if cid not in merged:
+            raise study.doc.error(("study",), f"codelist {cid} extended in "
+                                  f"{study.codelist_files[cid]} is not a CDISC codelist")
+        base = merged[cid]
+        if not base.extensible:
+            raise DataError(f"codelist {cid} is not extensible; terms cannot be added",
+                            file=study.codelist_files[cid])
+        new = tuple(Term(t.value, None, t.decode) for t in extra if t.value not in base.values())
+        merged[cid] = Codelist(base.id, base.name, base.terms + new, base.code, True,
+                               base.data_type)
+    for cid, cl in study.codelists.items():
+        if cid in merged:
+            raise DataError(f"codelist {cid} is already a CDISC codelist; use 'extends: {cid}' "
+                            "to add terms", file=study.codelist_files[cid])
+        merged[cid] = cl
+    return merged, version
+
+
+def _order(study: Study) -> list[str]:
+    names = sorted(study.datasets)
+    if "DM" not in names:
+        raise study.doc.error(("study", "include"), "no DM mapping found: DM is built first and "
+                              "gives every other dataset its reference dates")
+    return ["DM"] + [n for n in names if n != "DM"]
+
+
+def build_study(study_file: Path, *, ct_file: Path | None = None,
+                progress: Callable[[str], None] | None = None) -> tuple[RunState, dict[str, Final], list[str]]:
+    """Load, build and finalise every dataset of a study, in memory."""
+    say = progress or (lambda _m: None)
+    study = load_study(study_file)
+    standard = load_standard("SDTMIG", "3.4")
+    codelists, _ = codelists_for(study, ct_file)
+    state = RunState(study, standard, codelists)
+    finals: dict[str, Final] = {}
+    notes: list[str] = []
+    for name in _order(study):
+        t0 = time.perf_counter()
+        mapping = study.datasets[name]
+        final = finalize(state, build(state, mapping))
+        state.datasets[name] = final.data
+        finals[name] = final
+        notes.extend(final.notes)
+        supp = build_supp(state, final, mapping)
+        if supp is not None:
+            finals[supp.spec.name] = supp
+            state.datasets[supp.spec.name] = supp.data
+        say(f"{study.id}: {name} {len(final.data):,} records "
+            f"({time.perf_counter() - t0:.1f} s)")
+    ct_version = standard.ct_version
+    for builder in (build_ta, build_te, build_tv, build_ti):
+        f = builder(state)
+        if f is not None:
+            finals[f.spec.name] = f
+            state.datasets[f.spec.name] = f.data
+    ts = build_ts(state, ct_version)
+    finals["TS"] = ts
+    say(f"{study.id}: trial design TA, TE, TV, TI, TS")
+    return state, finals, notes
+
+
+def data_cutoff(finals: dict[str, Final]) -> datetime:
+    """The reproducible creation timestamp: the last complete date in DM (the data cut-off)."""
+    dm = finals["DM"].data
+    dates = []
+    for col in ("RFPENDTC", "RFENDTC", "RFXENDTC", "RFSTDTC", "RFICDTC"):
+        if col in dm.columns:
+            s = dm[col].dropna().astype(str)
+            dates.extend(s[s.str.len() >= 10].str.slice(0, 10).tolist())
+    if not dates:
+        return datetime(2000, 1, 1)
+    return datetime.fromisoformat(max(dates))
+
+
+def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = None,
+                  allow_problems: bool = False, created: datetime | None = None,
+                  progress: Callable[[str], None] | None = None) -> StudyResult:
+    """Build a study and write its SDTM package under ``out_root/<STUDYID>/``."""
+    from .output import write_package
+
+    t0 = time.perf_counter()
+    state, finals, notes = build_study(study_file, ct_file=ct_file, progress=progress)
+    errors = [p for p in state.problems if p.severity == "error"]
+    if errors and not allow_problems:
+        raise DataProblems(errors)
+    stamp = created or data_cutoff(finals)
+    target = Path(out_root) / state.study.id
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{state.study.id}.", dir=target.parent))
+    try:
+        specs, files = write_package(state, finals, staging, stamp)
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            target.rename(old)
+        staging.rename(target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    files = [target / f.relative_to(staging) for f in files]
+    return StudyResult(state.study, target, finals, specs, state.problems, notes, files,
+                       time.perf_counter() - t0)

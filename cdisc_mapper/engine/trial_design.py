@@ -1,0 +1,147 @@
+"""Trial design datasets (TA, TE, TV, TI, TS) from the study file.
+
+They describe the protocol, not subjects, so they come from the study file's ``arms``,
+``elements``, ``visits``, ``inclusion`` and ``trial_summary``.  Each record's lineage is the line
+of the study file it comes from.  TS values that depend on the data (study start date, number of
+subjects) are derived from DM as the study file says (``derive: {dataset: DM, variable: RFICDTC,
+stat: min}``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..errors import MappingError
+from ..spec.model import DatasetSpec, VariableSpec
+from .context import RunState
+from .finalize import Final
+
+
+def _final(state: RunState, name: str, rows: list[dict], lines: list[int],
+           origins: dict[str, str], text: dict[str, str]) -> Final:
+    std = state.standard.dataset(name)
+    if std is None:
+        raise MappingError(f"{name} is not defined in {state.standard.name}")
+    df = pd.DataFrame(rows)
+    keep = [v for v in std.variables if v.name in df.columns or v.core in ("Req", "Exp")]
+    specs = []
+    for v in keep:
+        if v.name not in df.columns:
+            df[v.name] = pd.NA
+        if v.type == "Num":
+            df[v.name] = pd.to_numeric(df[v.name], errors="coerce").astype("float64")
+        else:
+            df[v.name] = df[v.name].astype("string")
+        cl = v.codelist if v.codelist in state.codelists else None
+        specs.append(VariableSpec(
+            name=v.name, label=v.label, type=v.type, role=v.role, core=v.core, codelist=cl,
+            origin=origins.get(v.name, "Protocol"), source="study file",
+            method="trial_design", method_text=text.get(v.name, f"From the study file "
+                                                        f"({state.study.doc.file}).")))
+    spec = DatasetSpec(name, std.label, std.cls, std.structure, tuple(k for k in std.keys
+                                                                      if k in df.columns),
+                       tuple(specs), f"{state.standard.name} {state.standard.version}")
+    df = df.sort_values(list(spec.keys), kind="stable") if spec.keys else df
+    order = df.index.to_numpy()
+    lineage = pd.DataFrame({"__block__": 0, "__row__": [lines[i] for i in order],
+                            "__column__": None})
+    return Final(spec, df[[v.name for v in keep]].reset_index(drop=True), lineage,
+                 [state.study.doc.file])
+
+
+def _line(state: RunState, *path) -> int:
+    return state.study.doc.line(path) or 1
+
+
+def build_te(state: RunState) -> Final:
+    s = state.study
+    rows = [{"STUDYID": s.id, "DOMAIN": "TE", "ETCD": e.etcd, "ELEMENT": e.element,
+             "TESTRL": e.start, "TEENRL": e.end, "TEDUR": e.duration} for e in s.elements]
+    return _final(state, "TE", rows, [_line(state, "elements", i) for i in range(len(rows))],
+                  {}, {})
+
+
+def build_ta(state: RunState) -> Final:
+    s = state.study
+    el = {e.etcd: e for e in s.elements}
+    rows, lines = [], []
+    for i, arm in enumerate(s.arms):
+        for j, etcd in enumerate(arm.elements):
+            rows.append({"STUDYID": s.id, "DOMAIN": "TA", "ARMCD": arm.armcd, "ARM": arm.arm,
+                         "TAETORD": j + 1, "ETCD": etcd, "ELEMENT": el[etcd].element,
+                         "TABRANCH": arm.branch if j == 0 and arm.branch else None,
+                         "TATRANS": None, "EPOCH": el[etcd].epoch})
+            lines.append(_line(state, "arms", i, "elements", j))
+    return _final(state, "TA", rows, lines, {}, {})
+
+
+def build_tv(state: RunState) -> Final:
+    s = state.study
+    rows = [{"STUDYID": s.id, "DOMAIN": "TV", "VISITNUM": v.visitnum, "VISIT": v.visit,
+             "VISITDY": v.day, "TVSTRL": v.start, "TVENRL": v.end} for v in s.visits]
+    return _final(state, "TV", rows, [_line(state, "visits", i) for i in range(len(rows))],
+                  {}, {})
+
+
+def build_ti(state: RunState) -> Final | None:
+    s = state.study
+    if not s.inclusion:
+        return None
+    rows = [{"STUDYID": s.id, "DOMAIN": "TI", "IETESTCD": c["testcd"], "IETEST": c["test"],
+             "IECAT": c["category"], "TIVERS": c.get("version")} for c in s.inclusion]
+    return _final(state, "TI", rows, [_line(state, "inclusion", i) for i in range(len(rows))],
+                  {}, {})
+
+
+def _derive(state: RunState, d: dict) -> str | None:
+    table = state.datasets.get(d["dataset"])
+    if table is None:
+        raise MappingError(f"trial summary derive: dataset {d['dataset']} is not built")
+    if d["stat"] == "count":
+        return str(len(table))
+    col = table[d["variable"]].dropna().astype(str)
+    col = col[col.str.len() >= 10].str.slice(0, 10)
+    if col.empty:
+        return None
+    return col.min() if d["stat"] == "min" else col.max()
+
+
+def build_ts(state: RunState, ct_version: str) -> Final:
+    s = state.study
+    doc = s.doc
+    parm = state.codelists.get("TSPARM")
+    parmcd = state.codelists.get("TSPARMCD")
+    names = {}
+    if parm and parmcd:
+        by_code = {t.code: t.value for t in parm.terms}
+        names = {t.value: by_code.get(t.code) for t in parmcd.terms}
+    rows, lines, counts = [], [], {}
+    for i, p in enumerate(s.trial_summary):
+        code = p["parmcd"]
+        if parmcd and code not in parmcd.values():
+            raise doc.error(("trial_summary", i, "parmcd"), f"'{code}' is not a term of "
+                            "codelist TSPARMCD")
+        counts[code] = counts.get(code, 0) + 1
+        value = p.get("value")
+        value = _derive(state, p["derive"]) if "derive" in p else value
+        value = None if value is None else str(value)
+        valcd = ref = ver = None
+        if p.get("codelist"):
+            cl = state.codelist(p["codelist"], doc, ("trial_summary", i, "codelist"))
+            term = cl.term(value) if value is not None else None
+            if term is None:
+                raise doc.error(("trial_summary", i, "value"), f"{value!r} is not a term of "
+                                f"codelist {p['codelist']}")
+            valcd, ref, ver = term.code, "CDISC CT", ct_version
+        elif p.get("reference"):
+            ref = p["reference"]
+        if len(value or "") > 200:
+            raise doc.error(("trial_summary", i, "value"), "TSVAL is longer than 200 characters")
+        rows.append({"STUDYID": s.id, "DOMAIN": "TS", "TSSEQ": counts[code], "TSPARMCD": code,
+                     "TSPARM": names.get(code), "TSVAL": value,
+                     "TSVALNF": p.get("null_flavor"), "TSVALCD": valcd, "TSVCDREF": ref,
+                     "TSVCDVER": ver})
+        lines.append(_line(state, "trial_summary", i))
+    return _final(state, "TS", rows, lines, {"TSPARM": "Assigned", "TSVALCD": "Assigned"},
+                  {"TSPARM": "Decode of TSPARMCD in codelist TSPARM (paired by NCI code).",
+                   "TSVALCD": "NCI code of TSVAL in its codelist."})

@@ -1,0 +1,218 @@
+"""JSON Schemas of the mapping language, built from the method registry.
+
+There are three kinds of file:
+
+* a **study file** (``study.yaml``): the study's identity, design (arms, elements, epochs, visits),
+  trial summary, inclusion criteria, dictionaries, where its raw data and shared mappings are;
+* a **dataset mapping** (``dm.yaml``, ``qs.yaml`` …): how one SDTM dataset is built;
+* a **codelist file**: the study's sponsor-defined codelists and extensions of CDISC codelists.
+
+The schemas are generated so that the per-method parameter schemas live next to the methods
+(one source of truth), and are written out by ``cdisc-map schema`` for editors.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from ..methods.conditions import CONDITION
+from ..methods.registry import all_methods
+
+NAME = {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{0,7}$",
+        "description": "an SDTM name: upper case, at most 8 characters"}
+LABEL = {"type": "string", "minLength": 1, "maxLength": 40}
+FORM = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$",
+        "description": "a raw form: the CSV file name without .csv"}
+
+
+def variable_schema() -> dict[str, Any]:
+    methods = all_methods()
+    return {
+        "type": "object",
+        "required": ["method"],
+        "properties": {"method": {"enum": sorted(methods)}},
+        "allOf": [{"if": {"properties": {"method": {"const": name}}, "required": ["method"]},
+                   "then": m.schema()} for name, m in sorted(methods.items())],
+    }
+
+
+def _supp_variable() -> dict[str, Any]:
+    var = variable_schema()
+    extra = {"label": {**LABEL, "description": "QLABEL of the supplemental qualifier"},
+             "origin": {"enum": ["Collected", "Derived", "Assigned", "Protocol"]},
+             "evaluator": {"type": "string", "description": "QEVAL"}}
+    then = []
+    for clause in var["allOf"]:
+        t = dict(clause["then"])
+        t["properties"] = {**t["properties"], **extra}
+        t["required"] = [*t["required"], "label"]
+        then.append({"if": clause["if"], "then": t})
+    return {**var, "allOf": then}
+
+
+def dataset_schema() -> dict[str, Any]:
+    variables = {"type": "object", "propertyNames": NAME,
+                 "additionalProperties": {"$ref": "#/$defs/variable"}}
+    block = {"type": "object", "additionalProperties": False, "required": ["source"],
+             "properties": {
+                 "name": {"type": "string"},
+                 "source": FORM,
+                 "where": {"$ref": "#/$defs/condition"},
+                 "stack": {"$ref": "#/$defs/stack"},
+                 "variables": variables}}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "cdisc-mapper/dataset-mapping",
+        "title": "cdisc_mapper dataset mapping",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["dataset", "variables"],
+        "properties": {
+            "dataset": NAME,
+            "description": {"type": "string"},
+            "source": FORM,
+            "where": {"$ref": "#/$defs/condition"},
+            "stack": {"$ref": "#/$defs/stack"},
+            "keys": {"type": "array", "items": NAME, "minItems": 1},
+            "order": {"type": "array", "items": NAME, "minItems": 1,
+                      "description": "sort order of the records (and of --SEQ); default keys"},
+            "variables": variables,
+            "blocks": {"type": "array", "items": block, "minItems": 1},
+            "supp": {"type": "object", "propertyNames": NAME,
+                     "additionalProperties": {"$ref": "#/$defs/supp"}},
+        },
+        "oneOf": [{"required": ["source"], "not": {"required": ["blocks"]}},
+                  {"required": ["blocks"], "not": {"required": ["source"]}}],
+        "$defs": {
+            "variable": variable_schema(),
+            "supp": _supp_variable(),
+            "stack": {
+                "type": "object", "additionalProperties": False, "required": ["columns"],
+                "description": "turn the listed columns of a wide form into one record each",
+                "properties": {
+                    "columns": {"type": "object", "minProperties": 1,
+                                "additionalProperties": {
+                                    "type": "object",
+                                    "additionalProperties": {"type": ["string", "number", "null"]}}},
+                    "keep_missing": {"type": "boolean"}}},
+            "condition": CONDITION,
+        },
+    }
+
+
+def codelists_schema() -> dict[str, Any]:
+    term = {"type": "object", "additionalProperties": False, "required": ["value"],
+            "properties": {"value": {"type": ["string", "number"]},
+                           "decode": {"type": "string"},
+                           "code": {"type": "string", "pattern": "^C[0-9]+$"}}}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "cdisc-mapper/codelists",
+        "title": "cdisc_mapper sponsor codelists",
+        "type": "object", "additionalProperties": False, "required": ["codelists"],
+        "properties": {"codelists": {
+            "type": "object", "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
+            "additionalProperties": {
+                "type": "object", "additionalProperties": False, "required": ["terms"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "extends": {"type": "string", "description": "a CDISC codelist this list "
+                                "adds sponsor terms to (it must be extensible)"},
+                    "data_type": {"enum": ["text", "integer", "float"]},
+                    "terms": {"type": "array", "minItems": 1, "items": term}}}}},
+    }
+
+
+def study_schema() -> dict[str, Any]:
+    rule = {"type": "string", "minLength": 1}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "cdisc-mapper/study",
+        "title": "cdisc_mapper study file",
+        "type": "object", "additionalProperties": False,
+        "required": ["study", "subject", "arms", "elements", "epochs", "visits", "trial_summary"],
+        "properties": {
+            "study": {"type": "object", "additionalProperties": False,
+                      "required": ["id", "title", "raw"],
+                      "properties": {
+                          "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*$"},
+                          "title": {"type": "string"},
+                          "protocol": {"type": "string"},
+                          "raw": {"type": "string", "description": "folder of raw CSV forms, "
+                                  "relative to this file"},
+                          "include": {"type": "array", "items": {"type": "string"},
+                                      "description": "folders or files of shared mappings"}}},
+            "subject": {"type": "object", "additionalProperties": False,
+                        "required": ["id"],
+                        "properties": {"id": {"type": "string"}, "site": {"type": "string"},
+                                       "separator": {"type": "string"}}},
+            "dictionaries": {"type": "object", "additionalProperties": {
+                "type": "object", "additionalProperties": False, "required": ["file"],
+                "properties": {"file": {"type": "string"}, "name": {"type": "string"},
+                               "version": {"type": "string"}}}},
+            "elements": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["etcd", "element", "start", "epoch"],
+                "properties": {"etcd": {"type": "string", "maxLength": 8},
+                               "element": {"type": "string", "maxLength": 200},
+                               "start": rule, "end": rule,
+                               "duration": {"type": "string", "pattern": "^P"},
+                               "epoch": {"type": "string"}}}},
+            "arms": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["armcd", "arm", "code", "elements"],
+                "properties": {"armcd": {"type": "string", "maxLength": 20},
+                               "arm": {"type": "string", "maxLength": 200},
+                               "code": {"type": ["string", "number"],
+                                        "description": "the raw treatment group code"},
+                               "treatment": {"type": "string"},
+                               "branch": {"type": "string"},
+                               "elements": {"type": "array", "items": {"type": "string"},
+                                            "minItems": 1}}}},
+            "epochs": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False, "required": ["epoch", "start"],
+                "properties": {"epoch": {"type": "string"}, "start": NAME,
+                               "days_after": {"type": "integer", "minimum": 0}}}},
+            "visits": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["visitnum", "visit", "raw", "epoch"],
+                "properties": {"visitnum": {"type": "number"}, "visit": {"type": "string"},
+                               "raw": {"type": "array", "items": {"type": "string"},
+                                       "minItems": 1},
+                               "day": {"type": "integer"}, "epoch": {"type": "string"},
+                               "start": rule, "end": rule,
+                               "arms": {"type": "array", "items": {"type": "string"}}}}},
+            "trial_summary": {"type": "array", "minItems": 1, "items": {
+                "type": "object", "additionalProperties": False, "required": ["parmcd"],
+                "properties": {
+                    "parmcd": {"type": "string", "maxLength": 8},
+                    "value": {"type": ["string", "number"]},
+                    "codelist": {"type": "string"},
+                    "reference": {"type": "string", "description": "TSVCDREF when not CDISC CT"},
+                    "null_flavor": {"enum": ["NA", "NI", "UNK", "PINF", "NINF", "OTH", "MSK"]},
+                    "derive": {"type": "object", "additionalProperties": False,
+                               "required": ["dataset", "stat"],
+                               "properties": {"dataset": NAME, "variable": NAME,
+                                              "stat": {"enum": ["min", "max", "count"]}}}},
+                "oneOf": [{"required": ["value"]}, {"required": ["derive"]},
+                          {"required": ["null_flavor"]}]}},
+            "inclusion": {"type": "array", "items": {
+                "type": "object", "additionalProperties": False,
+                "required": ["testcd", "test", "category"],
+                "properties": {"testcd": {"type": "string", "maxLength": 8},
+                               "test": {"type": "string", "maxLength": 200},
+                               "category": {"enum": ["INCLUSION", "EXCLUSION"]},
+                               "version": {"type": "string"}}}},
+            "overrides": {"type": "object", "propertyNames": NAME,
+                          "additionalProperties": {"type": "object"},
+                          "description": "per dataset: variables (and supp) that replace the "
+                                         "shared mapping's"},
+        },
+    }
+
+
+@lru_cache(maxsize=None)
+def schemas() -> dict[str, dict[str, Any]]:
+    return {"study": study_schema(), "dataset": dataset_schema(),
+            "codelists": codelists_schema()}

@@ -1,0 +1,270 @@
+"""Load a study: its study file, the dataset mappings it includes, its codelists and overrides.
+
+``mappings/<STUDY>/study.yaml`` names the raw-data folder and the folders of shared mappings
+(``include``).  Each YAML file found there is a dataset mapping (top key ``dataset``) or a codelist
+file (top key ``codelists``).  The study's own folder may hold further mapping files; a file there
+for a dataset that a shared folder also maps replaces it.  ``overrides`` in the study file replace
+single variables of a shared mapping (what differs between studies), so shared logic is written
+once.  Every file is checked against its JSON Schema before anything runs.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import MappingError
+from ..spec.model import Codelist, Term
+from .validate import check
+from .yamlfile import Located, load_file
+
+
+@dataclass(frozen=True)
+class Arm:
+    armcd: str
+    arm: str
+    code: str
+    elements: tuple[str, ...]
+    treatment: str | None = None
+    branch: str | None = None
+
+
+@dataclass(frozen=True)
+class Element:
+    etcd: str
+    element: str
+    start: str
+    epoch: str
+    end: str | None = None
+    duration: str | None = None
+
+
+@dataclass(frozen=True)
+class EpochStart:
+    epoch: str
+    start: str            # a DM variable
+    days_after: int = 0
+
+
+@dataclass(frozen=True)
+class Visit:
+    visitnum: float
+    visit: str
+    raw: tuple[str, ...]
+    epoch: str
+    day: int | None = None
+    start: str | None = None
+    end: str | None = None
+    arms: tuple[str, ...] = ()
+
+
+@dataclass
+class DatasetMapping:
+    """One dataset mapping file after overrides, with where every key was written."""
+
+    name: str
+    doc: Located                 # the mapping as validated
+    files: tuple[str, ...]       # the file, plus the study file when overridden
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.doc.data
+
+
+@dataclass
+class Dictionary:
+    name: str
+    file: Path
+    label: str
+    version: str
+
+
+@dataclass
+class Study:
+    id: str
+    title: str
+    protocol: str
+    file: Path
+    doc: Located
+    raw_dir: Path
+    subject_id: str
+    site_col: str | None
+    separator: str
+    arms: tuple[Arm, ...]
+    elements: tuple[Element, ...]
+    epochs: tuple[EpochStart, ...]
+    visits: tuple[Visit, ...]
+    trial_summary: tuple[dict[str, Any], ...]
+    inclusion: tuple[dict[str, Any], ...]
+    dictionaries: dict[str, Dictionary]
+    datasets: dict[str, DatasetMapping] = field(default_factory=dict)
+    codelists: dict[str, Codelist] = field(default_factory=dict)     # sponsor lists
+    extensions: dict[str, tuple[Term, ...]] = field(default_factory=dict)  # CDISC list → extra terms
+    codelist_files: dict[str, str] = field(default_factory=dict)
+
+    def display(self, path: Path) -> str:
+        """A path for messages: relative to the folder the study file's project lives in."""
+        try:
+            return str(Path(path).resolve().relative_to(self.file.resolve().parents[2]))
+        except ValueError:
+            return str(path)
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _deep_override(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Variables (and supp entries) named in ``over`` replace those of ``base`` whole."""
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if key in ("variables", "supp") and isinstance(value, dict):
+            merged = dict(out.get(key) or {})
+            merged.update(value)
+            out[key] = merged
+        else:
+            out[key] = value
+    return out
+
+
+def load_study(study_file: Path, base: Path | None = None) -> Study:
+    """Read and validate a study file and everything it includes.
+
+    ``base`` is the folder that messages name files relative to (default: two levels above the
+    study file, i.e. the project folder that holds ``mappings/``).
+    """
+    study_file = Path(study_file)
+    base = base or study_file.resolve().parent.parent.parent
+    doc = load_file(study_file, _display(study_file, base))
+    check(doc, "study")
+    d = doc.data
+    here = study_file.parent
+    raw_dir = (here / d["study"]["raw"]).resolve()
+    dictionaries = {}
+    for name, entry in (d.get("dictionaries") or {}).items():
+        f = (here / entry["file"]).resolve()
+        if not f.is_file():
+            raise doc.error(("dictionaries", name, "file"), f"dictionary file not found: "
+                            f"{_display(f, base)}")
+        dictionaries[name] = Dictionary(name, f, entry.get("name", name), entry.get("version", ""))
+    study = Study(
+        id=d["study"]["id"], title=d["study"]["title"], protocol=d["study"].get("protocol", ""),
+        file=study_file, doc=doc, raw_dir=raw_dir,
+        subject_id=d["subject"]["id"], site_col=d["subject"].get("site"),
+        separator=d["subject"].get("separator", "-"),
+        arms=tuple(Arm(a["armcd"], a["arm"], str(a["code"]), tuple(a["elements"]),
+                       a.get("treatment"), a.get("branch")) for a in d["arms"]),
+        elements=tuple(Element(e["etcd"], e["element"], e["start"], e["epoch"], e.get("end"),
+                               e.get("duration")) for e in d["elements"]),
+        epochs=tuple(EpochStart(e["epoch"], e["start"], e.get("days_after", 0))
+                     for e in d["epochs"]),
+        visits=tuple(Visit(float(v["visitnum"]), v["visit"], tuple(v["raw"]), v["epoch"],
+                           v.get("day"), v.get("start"), v.get("end"), tuple(v.get("arms", ())))
+                     for v in d["visits"]),
+        trial_summary=tuple(d["trial_summary"]),
+        inclusion=tuple(d.get("inclusion") or ()),
+        dictionaries=dictionaries,
+    )
+    _check_design(study)
+    files: list[Path] = []
+    for inc in d["study"].get("include") or []:
+        p = (here / inc).resolve()
+        if p.is_dir():
+            files.extend(sorted(p.glob("*.yaml")))
+        elif p.is_file():
+            files.append(p)
+        else:
+            raise doc.error(("study", "include"), f"included path not found: {inc}")
+    own = sorted(f for f in here.glob("*.yaml") if f.resolve() != study_file.resolve())
+    for f in files + own:
+        _load_mapping_file(study, f, base)
+    _apply_overrides(study)
+    return study
+
+
+def _check_design(study: Study) -> None:
+    doc = study.doc
+    etcds = [e.etcd for e in study.elements]
+    epochs = {e.epoch for e in study.elements}
+    for i, arm in enumerate(study.arms):
+        for j, etcd in enumerate(arm.elements):
+            if etcd not in etcds:
+                raise doc.error(("arms", i, "elements", j), f"element '{etcd}' is not defined "
+                                f"under 'elements' (defined: {', '.join(etcds)})")
+    for i, v in enumerate(study.visits):
+        if v.epoch not in epochs:
+            raise doc.error(("visits", i, "epoch"), f"epoch '{v.epoch}' is not the epoch of any "
+                            f"element (epochs: {', '.join(sorted(epochs))})")
+    seen: dict[str, int] = {}
+    for i, v in enumerate(study.visits):
+        for name in v.raw:
+            k = name.strip().upper()
+            if k in seen:
+                raise doc.error(("visits", i, "raw"), f"raw visit name '{name}' is given to two "
+                                "visits")
+            seen[k] = i
+    codes = [a.code for a in study.arms]
+    if len(set(codes)) != len(codes):
+        raise doc.error(("arms",), "two arms have the same raw code")
+
+
+def _load_mapping_file(study: Study, f: Path, base: Path) -> None:
+    doc = load_file(f, _display(f, base))
+    if isinstance(doc.data, dict) and "codelists" in doc.data and "dataset" not in doc.data:
+        check(doc, "codelists")
+        for cid, entry in doc.data["codelists"].items():
+            terms = tuple(Term(str(t["value"]), t.get("code"), t.get("decode"))
+                          for t in entry["terms"])
+            if cid in study.codelists or cid in study.extensions:
+                raise doc.error(("codelists", cid), f"codelist '{cid}' is defined twice "
+                                f"(also in {study.codelist_files[cid]})")
+            study.codelist_files[cid] = doc.file
+            if "extends" in entry:
+                study.extensions[entry["extends"]] = terms
+                study.codelist_files[entry["extends"]] = doc.file
+                continue
+            dtype = {"integer": "Num", "float": "Num"}.get(entry.get("data_type", "text"), "Char")
+            study.codelists[cid] = Codelist(cid, entry.get("name", cid), terms, None, False, dtype)
+        return
+    check(doc, "dataset")
+    name = doc.data["dataset"]
+    study.datasets[name] = DatasetMapping(name, doc, (doc.file,))
+
+
+def _apply_overrides(study: Study) -> None:
+    overrides = study.doc.data.get("overrides") or {}
+    for name, over in overrides.items():
+        if name not in study.datasets:
+            raise study.doc.error(("overrides", name), f"no mapping for dataset {name} to "
+                                  f"override (mapped: {', '.join(sorted(study.datasets))})")
+        m = study.datasets[name]
+        merged = _deep_override(m.data, over)
+        lines = dict(m.doc.lines)
+        # keys that come from the study file keep the study file's lines
+        over_doc = study.doc.sub(("overrides", name))
+        for p, ln in over_doc.lines.items():
+            lines[p] = ln
+        new_doc = Located(merged, m.doc.file, lines)
+        try:
+            check(new_doc, "dataset")
+        except MappingError as e:
+            raise MappingError(f"{e.message} (after the overrides of {study.doc.file})") from None
+        study.datasets[name] = DatasetMapping(name, new_doc, (m.doc.file, study.doc.file))
+
+
+def raw_form_path(study: Study, form: str) -> Path:
+    return study.raw_dir / f"{form}.csv"
+
+
+def require(cond: bool, doc: Located, path: tuple[Any, ...], message: str) -> None:
+    if not cond:
+        raise doc.error(path, message)
+
+
+__all__ = ["Study", "Arm", "Element", "Visit", "EpochStart", "DatasetMapping", "load_study",
+           "raw_form_path", "require", "MappingError"]

@@ -1,0 +1,97 @@
+"""The closed vocabulary of mapping methods.
+
+A mapping file names a method per variable (``method: assign_ct``).  Each name maps to exactly one
+small Python function registered here with :func:`method`, together with the JSON Schema of its
+parameters, the define.xml origin it gives, a one-line summary and an example.  Nothing else can be
+called from a mapping file: there is no expression language and no ``eval``.
+
+A method function takes the :class:`~cdisc_mapper.engine.context.BlockContext` of the records being
+built and its parameters (a plain dict already validated against ``params``), and returns a pandas
+Series aligned with the block's records.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import pandas as pd
+
+# Parameter schema fragments shared by several methods.
+RAW_COLUMN = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
+              "description": "a column of the raw form"}
+VARIABLE = {"type": "string", "pattern": "^([A-Z][A-Z0-9]{0,7}\\.)?[A-Z][A-Z0-9_]{0,7}$",
+            "description": "a variable already derived in this dataset, or DATASET.VARIABLE "
+                           "(e.g. DM.RFSTDTC) joined by subject"}
+SCALAR = {"type": ["string", "number", "boolean", "null"]}
+VALUE_MAP = {"type": "object", "additionalProperties": SCALAR,
+             "description": "raw value → output value; keys match case-insensitively, trimmed"}
+CODELIST = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$",
+            "description": "a codelist short name (CDISC, e.g. SEX, or the study's own)"}
+OPERAND = {
+    "type": ["object", "null"],
+    "properties": {"value": SCALAR, "from": RAW_COLUMN, "of": VARIABLE},
+    "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
+    "description": "{value: X} a constant, {from: COLUMN} a raw column, {of: VARIABLE} a variable",
+}
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    func: Callable[..., pd.Series]
+    family: str
+    params: dict[str, Any]          # JSON Schema properties of the parameters
+    required: tuple[str, ...]
+    origin: str                     # define.xml origin: Collected, Derived, Assigned, Protocol;
+                                    # "auto": Collected when read `from` a raw column, else Derived
+    summary: str
+    example: str
+    stage: str = "record"           # "record": per block; "dataset": after blocks are combined
+
+    @property
+    def doc(self) -> str:
+        return (self.func.__doc__ or "").strip()
+
+    def origin_for(self, params: dict[str, Any]) -> str:
+        if self.origin == "auto":
+            return "Collected" if "from" in params else "Derived"
+        return self.origin
+
+    def schema(self) -> dict[str, Any]:
+        props = {"method": {"const": self.name}, **COMMON_PARAMS, **self.params}
+        return {"type": "object", "properties": props, "required": ["method", *self.required],
+                "additionalProperties": False}
+
+
+#: Parameters every method accepts.
+COMMON_PARAMS: dict[str, Any] = {
+    "source": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$",
+               "description": "read `from` columns of another raw form, joined by subject "
+                              "(that form must have one row per subject)"},
+    "comment": {"type": "string", "description": "a note for reviewers; goes to define.xml"},
+    "describe": {"type": "string", "description": "overrides the generated method text"},
+}
+
+METHODS: dict[str, Method] = {}
+
+
+def method(name: str, *, family: str, origin: str, summary: str, example: str,
+           params: dict[str, Any] | None = None, required: tuple[str, ...] = (),
+           stage: str = "record") -> Callable:
+    """Register a mapping method under ``name``."""
+
+    def register(func: Callable[..., pd.Series]) -> Callable[..., pd.Series]:
+        if name in METHODS:
+            raise RuntimeError(f"method {name} registered twice")
+        METHODS[name] = Method(name, func, family, params or {}, tuple(required), origin,
+                               summary, example.strip(), stage)
+        return func
+
+    return register
+
+
+def all_methods() -> dict[str, Method]:
+    """Every registered method (importing the method modules registers them)."""
+    from . import assign, codes, conditions, dates, timing  # noqa: F401  (registration)
+    return METHODS

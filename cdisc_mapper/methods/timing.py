@@ -1,0 +1,96 @@
+"""Methods that place records in the study design: visits, epochs, arms, sequence, baseline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .registry import RAW_COLUMN, VARIABLE, method
+
+
+@method("visitnum", family="design", origin="Derived",
+        summary="VISITNUM of the planned visit named in a raw column (from the study schedule).",
+        params={"from": RAW_COLUMN}, required=("from",),
+        example="VISITNUM: {method: visitnum, from: VISIT}")
+def visitnum(ctx, p):
+    """Match the raw visit name (ignoring case and blanks) with the ``raw`` names of the study
+    file's ``visits`` and return that visit's number.  An unknown visit name is a data problem."""
+    return ctx.visit_attr(ctx.column(p["from"], p.get("source")), "visitnum")
+
+
+@method("visit", family="design", origin="Derived",
+        summary="VISIT (the planned visit's name) for the visit named in a raw column.",
+        params={"from": RAW_COLUMN}, required=("from",),
+        example="VISIT: {method: visit, from: VISIT}")
+def visit(ctx, p):
+    """As ``visitnum``, returning the schedule's visit name (e.g. ``WEEK 12``)."""
+    return ctx.visit_attr(ctx.column(p["from"], p.get("source")), "visit")
+
+
+@method("epoch", family="design", origin="Derived",
+        summary="EPOCH of a record, by its date or by its planned visit.",
+        params={"dtc": VARIABLE, "visitnum": VARIABLE},
+        example="EPOCH: {method: epoch, dtc: AESTDTC}\nEPOCH: {method: epoch, visitnum: VISITNUM}")
+def epoch(ctx, p):
+    """With ``visitnum``: the epoch the study schedule gives the planned visit.  With ``dtc``:
+    the epoch of the subject's element that contains the date — epochs start at the subject's
+    dates named in the study file's ``epochs`` (e.g. SCREENING at RFICDTC, TREATMENT at
+    RFXSTDTC, FOLLOW-UP the day after RFXENDTC).  Missing for a partial date or a date before the
+    first epoch.  Give exactly one of the two."""
+    if "visitnum" in p:
+        return ctx.epoch_of_visit(ctx.variable(p["visitnum"]))
+    return ctx.epoch_of_date(ctx.variable(p["dtc"]))
+
+
+@method("study_arm", family="design", origin="Derived",
+        summary="Planned arm code, arm name or treatment, from the raw treatment group code.",
+        params={"from": RAW_COLUMN, "take": {"enum": ["armcd", "arm", "treatment"]}},
+        required=("from", "take"),
+        example="ARMCD: {method: study_arm, source: rand, from: TRTGRP, take: armcd}")
+def study_arm(ctx, p):
+    """Match the raw group code with the ``code`` of the study file's ``arms`` and return the
+    arm's ``armcd``, ``arm`` or ``treatment``.  An unknown code is a data problem; a subject with
+    no code (not randomised) gets a missing value."""
+    return ctx.arm_attr(ctx.column(p["from"], p.get("source")), p["take"])
+
+
+@method("seq", family="design", origin="Derived", stage="dataset",
+        summary="Sequence number: 1, 2, … per subject in the dataset's sort order.",
+        example="AESEQ: {method: seq}")
+def seq(ctx, p):
+    """Number the records of each subject 1, 2, … after sorting the whole dataset by its keys
+    (``order`` in the mapping file, else the standard's key variables)."""
+    subj = ctx.variable("USUBJID")
+    return (subj.groupby(subj, sort=False).cumcount() + 1).astype("Float64")
+
+
+@method("baseline_flag", family="design", origin="Derived", stage="dataset",
+        summary="`Y` on the last non-missing result on or before the reference date "
+                "(--LOBXFL, or --BLFL).",
+        params={"by": {"type": "array", "items": VARIABLE, "minItems": 1},
+                "dtc": VARIABLE, "result": VARIABLE,
+                "ref": {**VARIABLE, "description": "default DM.RFXSTDTC (first exposure)"}},
+        required=("by", "dtc", "result"),
+        example="QSLOBXFL:\n  method: baseline_flag\n  by: [QSCAT, QSTESTCD]\n  dtc: QSDTC\n"
+                "  result: QSORRES")
+def baseline_flag(ctx, p):
+    """For each subject and ``by`` group, flag ``Y`` the last record (by date, then record order)
+    whose ``result`` is present and whose complete date is on or before the reference date (the
+    first exposure, DM.RFXSTDTC, unless ``ref`` says otherwise).  Records with partial dates are
+    never flagged.  Subjects never exposed have no flag."""
+    subj = ctx.variable("USUBJID")
+    dtc = ctx.variable(p["dtc"]).astype("string")
+    ref = ctx.variable(p.get("ref", "DM.RFXSTDTC")).astype("string")
+    day = dtc.str.slice(0, 10)
+    refday = ref.str.slice(0, 10)
+    ok = (ctx.variable(p["result"]).notna() & (day.str.len() == 10) & (refday.str.len() == 10)
+          & (day <= refday)).fillna(False).astype(bool)
+    keys = [subj] + [ctx.variable(v) for v in p["by"]]
+    frame = pd.DataFrame({f"k{i}": k.to_numpy() for i, k in enumerate(keys)})
+    frame["day"] = day.to_numpy()
+    frame["pos"] = np.arange(len(frame))
+    cand = frame[ok.to_numpy()].sort_values(["day", "pos"], kind="stable")
+    last = cand.groupby([f"k{i}" for i in range(len(keys))], sort=False, dropna=False)["pos"].last()
+    out = pd.Series(pd.NA, index=ctx.index, dtype="string")
+    out.iloc[last.to_numpy()] = "Y"
+    return out
