@@ -76,7 +76,7 @@ class Built:
     mapping: DatasetMapping
     records: pd.DataFrame                    # variables + __block__, __row__, __column__
     supp: dict[str, pd.Series] = field(default_factory=dict)   # QNAM → value per record
-    blocks: list[str] = field(default_factory=list)            # raw file per block
+    files: list[str] = field(default_factory=list)             # raw file per block
     var_paths: dict[str, tuple] = field(default_factory=dict)  # variable → path in mapping
 
 

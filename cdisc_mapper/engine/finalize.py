@@ -39,6 +39,7 @@ class Final:
     files: list[str]                 # raw file of each block
     notes: list[str] = field(default_factory=list)
     parent: str | None = None        # for SUPP--: the parent dataset
+    where: dict[str, str] = field(default_factory=dict)   # variable → mapping file:line
 
 
 def _std_codelist(state: RunState, name: str, vdef) -> str | None:
@@ -146,6 +147,7 @@ def finalize(state: RunState, built: Built) -> Final:
     lineage = df[LINEAGE_COLS].reset_index(drop=True)
     data = df[[v.name for v in keep]].reset_index(drop=True)
     final = Final(spec, data, lineage, built.files, notes)
+    final.where = {v: f"{doc.file}:{doc.line(p)}" for v, p in built.var_paths.items()}
     final.supp_values = supp                                        # type: ignore[attr-defined]
     return final
 
@@ -251,5 +253,6 @@ def build_supp(state: RunState, final: Final, mapping) -> Final | None:
                        variables=tuple(specs),
                        standard=f"{state.standard.name} {state.standard.version}")
     out = Final(spec, df[[v.name for v in std.variables]], lineage, final.files, [], parent)
+    out.where = {q: final.where.get(q, "") for q in supp_spec}
     out.qvals = {q: p for q, p in supp_spec.items()}              # type: ignore[attr-defined]
     return out

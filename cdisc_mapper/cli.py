@@ -1,0 +1,264 @@
+"""The ``cdisc-map`` command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from . import __version__
+from .errors import CdiscMapperError, UsageError
+
+MAIN_HELP = """\
+Turn raw CRF data into CDISC SDTM packages, driven by declarative mapping files.
+
+examples:
+  cdisc-map convert                          convert the bundled sample study into ./out
+  cdisc-map convert mappings/ADT2002-P2/study.yaml --out /tmp/pkg
+  cdisc-map check                            check every mapping file, run nothing
+  cdisc-map trace out/ADT2002-P2 AE --usubjid ADT2002-P2-01-001 --seq 1
+  cdisc-map synth --study ADT2002-P2 --subjects 10000 --out /tmp/big
+  cdisc-map docs                             write the mapping-language reference
+"""
+
+
+def _project_root() -> Path:
+    """The folder holding mappings/: the current folder if it has one, else the source tree."""
+    cwd = Path.cwd()
+    if (cwd / "mappings").is_dir():
+        return cwd
+    return Path(__file__).resolve().parents[1]
+
+
+def _default_studies() -> list[Path]:
+    root = _project_root()
+    found = sorted((root / "mappings").glob("*/study.yaml"))
+    if not found:
+        raise UsageError(f"no study files found under {root / 'mappings'}; name one, e.g. "
+                         "cdisc-map convert mappings/MYSTUDY/study.yaml")
+    return found
+
+
+def _studies(args_files: list[str]) -> list[Path]:
+    if not args_files:
+        return _default_studies()
+    out = []
+    for f in args_files:
+        p = Path(f)
+        if p.is_dir():
+            p = p / "study.yaml"
+        if not p.is_file():
+            raise UsageError(f"study file not found: {f}")
+        out.append(p)
+    return out
+
+
+class Reporter:
+    def __init__(self, verbosity: int):
+        self.verbosity = verbosity
+
+    def info(self, msg: str) -> None:
+        if self.verbosity >= 1:
+            print(msg, file=sys.stderr, flush=True)
+
+    def detail(self, msg: str) -> None:
+        if self.verbosity >= 2:
+            print(msg, file=sys.stderr, flush=True)
+
+    def out(self, msg: str) -> None:
+        if self.verbosity >= 0:
+            print(msg, flush=True)
+
+
+def cmd_convert(args, rep: Reporter) -> int:
+    from .engine.run import convert_study
+
+    created = None
+    if args.timestamp:
+        try:
+            created = datetime.fromisoformat(args.timestamp)
+        except ValueError:
+            raise UsageError(f"--timestamp {args.timestamp!r} is not an ISO 8601 date-time") from None
+    ct = Path(args.ct) if args.ct else None
+    if ct is not None and not ct.is_file():
+        raise UsageError(f"--ct file not found: {args.ct}")
+    studies = _studies(args.studies)
+    out = Path(args.out)
+    t0 = time.perf_counter()
+    results = []
+    for i, sf in enumerate(studies, 1):
+        rep.info(f"[{i}/{len(studies)}] {sf}")
+        res = convert_study(sf, out, ct_file=ct, allow_problems=args.allow_problems,
+                            created=created, progress=rep.info)
+        results.append(res)
+        for note in res.notes:
+            rep.detail(f"  note: {note}")
+    rep.out("")
+    rep.out(f"{'study':<12} {'datasets':>8} {'records':>10} {'problems':>8}  folder")
+    for r in results:
+        rep.out(f"{r.study.id:<12} {len(r.datasets):>8} {r.records:>10,} {len(r.problems):>8}  "
+                f"{r.out_dir / 'tabulations' / 'sdtm'}")
+    rep.out(f"done in {time.perf_counter() - t0:.1f} s; lineage in tabulations/sdtm/lineage.json, "
+            "data problems in reports/data-problems.csv")
+    return 0
+
+
+def cmd_check(args, rep: Reporter) -> int:
+    from .mapping.study import load_study
+
+    for sf in _studies(args.studies):
+        study = load_study(sf)
+        rep.out(f"{sf}: ok ({len(study.datasets)} dataset mappings: "
+                f"{', '.join(sorted(study.datasets))}; {len(study.codelists)} sponsor codelists)")
+    return 0
+
+
+def cmd_synth(args, rep: Reporter) -> int:
+    from .synth import STUDIES, write_study
+
+    studies = STUDIES if args.study == "all" else (args.study,)
+    root = Path(args.out) if args.out else _project_root() / "samples"
+    for s in studies:
+        t0 = time.perf_counter()
+        folder = root / s if (args.out is None or len(studies) > 1 or args.nest) else root
+        paths = write_study(folder, s, seed=args.seed, n_subjects=args.subjects)
+        rep.out(f"{s}: {len(paths)} raw forms in {folder} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def cmd_docs(args, rep: Reporter) -> int:
+    from .mapping.docs import reference_markdown
+
+    out = Path(args.out) if args.out else _project_root() / "docs" / "mapping-language.md"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(reference_markdown(), encoding="utf-8")
+    rep.out(f"wrote {out}")
+    return 0
+
+
+def cmd_schema(args, rep: Reporter) -> int:
+    from .mapping.schema import schemas
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, schema in schemas().items():
+        p = out / f"{name}.schema.json"
+        p.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        rep.out(f"wrote {p}")
+    return 0
+
+
+def cmd_trace(args, rep: Reporter) -> int:
+    from .trace import trace
+
+    rep.out(trace(Path(args.package), args.dataset.upper(), usubjid=args.usubjid, seq=args.seq,
+                  record=args.record))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cdisc-map", description=MAIN_HELP,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"cdisc-map {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-q", "--quiet", action="store_true", help="print errors only")
+    common.add_argument("-v", "--verbose", action="count", default=0,
+                        help="say more (-v progress, -vv notes)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    c = sub.add_parser("convert", parents=[common], help="convert studies to SDTM packages",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Convert one or more studies (their study.yaml files) into "
+                       "SDTM packages: OUT/<STUDYID>/tabulations/sdtm/<dataset>.xpt and .json, "
+                       "lineage.json, and reports/data-problems.csv.  Nothing is written when "
+                       "a mapping or the data has an error.",
+                       epilog="examples:\n  cdisc-map convert\n"
+                              "  cdisc-map convert mappings/ADT2002-P2 --out pkg -v\n"
+                              "  cdisc-map convert --ct SDTM_Terminology_2025-03-28.txt\n")
+    c.add_argument("studies", nargs="*", metavar="STUDY",
+                   help="study.yaml files or their folders (default: every mappings/*/study.yaml)")
+    c.add_argument("--out", default="out", help="output root folder (default ./out)")
+    c.add_argument("--ct", help="a full NCI EVS SDTM CT file (tab-separated) to use instead of "
+                                "the bundled terms")
+    c.add_argument("--allow-problems", action="store_true",
+                   help="write the package even with data problems (values left empty, listed "
+                        "in reports/data-problems.csv)")
+    c.add_argument("--timestamp", help="creation date-time written in the files (ISO 8601; "
+                                       "default: the data cut-off, so reruns are identical)")
+    c.set_defaults(func=cmd_convert)
+
+    k = sub.add_parser("check", parents=[common], help="validate mapping files without running",
+                       description="Load every study file and the mappings it includes, check "
+                       "each against its JSON Schema and the study design; report every mistake "
+                       "by file, line and key.",
+                       epilog="example:\n  cdisc-map check mappings/ADT2002-P1/study.yaml",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    k.add_argument("studies", nargs="*", metavar="STUDY")
+    k.set_defaults(func=cmd_check)
+
+    s = sub.add_parser("synth", parents=[common], help="write synthetic raw CRF data",
+                       description="Write the seeded synthetic raw data of the sample study. "
+                       "With the default seed and size it reproduces the published results; any "
+                       "size can be written for benchmarks.",
+                       epilog="examples:\n  cdisc-map synth                 (re)write samples/\n"
+                              "  cdisc-map synth --study ADT2002-P2 --subjects 10000 --out big",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    s.add_argument("--study", default="all", help="ADT2002-P1, ADT2002-P2 or all (default)")
+    s.add_argument("--subjects", type=int, default=None, help="number of subjects "
+                   "(default: the published size)")
+    s.add_argument("--seed", type=int, default=None, help="random seed (default: the sample's)")
+    s.add_argument("--out", help="folder (default: samples/<STUDY>)")
+    s.add_argument("--nest", action="store_true", help="write into OUT/<STUDY>")
+    s.set_defaults(func=cmd_synth)
+
+    d = sub.add_parser("docs", parents=[common], help="write the mapping-language reference",
+                       description="Generate the reference of the mapping language (every method "
+                       "with its parameters and an example) from the schema and the methods.")
+    d.add_argument("--out", help="file (default docs/mapping-language.md)")
+    d.set_defaults(func=cmd_docs)
+
+    sc = sub.add_parser("schema", parents=[common], help="write the JSON Schemas of the mapping files")
+    sc.add_argument("--out", default="schemas", help="folder (default ./schemas)")
+    sc.set_defaults(func=cmd_schema)
+
+    t = sub.add_parser("trace", parents=[common], help="show where a record's values came from",
+                       description="Read a package's lineage.json and show, for one record, the "
+                       "raw file and row it came from and how each variable was derived.",
+                       epilog="example:\n  cdisc-map trace out/ADT2002-P2 QS --usubjid "
+                              "ADT2002-P2-01-001 --seq 5",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    t.add_argument("package", help="a study's output folder, e.g. out/ADT2002-P2")
+    t.add_argument("dataset", help="dataset name, e.g. AE")
+    t.add_argument("--usubjid")
+    t.add_argument("--seq", type=int)
+    t.add_argument("--record", type=int, help="1-based record number instead of usubjid/seq")
+    t.set_defaults(func=cmd_trace)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    if getattr(args, "synth", None) is None and args.command == "synth" and args.seed is None:
+        from .synth import DEFAULT_SEED
+        args.seed = DEFAULT_SEED
+    rep = Reporter(-1 if args.quiet else 1 + args.verbose)
+    try:
+        return args.func(args, rep)
+    except CdiscMapperError as e:
+        for line in str(e).splitlines():
+            print(f"error: {line}", file=sys.stderr)
+        return e.exit_code
+    except KeyboardInterrupt:
+        print("interrupted; nothing half-written was left", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
