@@ -25,7 +25,7 @@ A study is described by YAML files under `mappings/`:
   design (elements, arms, epochs, visits), inclusion criteria, trial summary parameters, and
   `overrides` of single variables where this study differs from the shared mappings.
 * one **dataset mapping** per SDTM dataset (`dm.yaml`, `ae.yaml`, …), usually shared by the
-  studies of a programme (`mappings/shared/`);
+  studies of a programme (`mappings/common/`);
 * **codelist files** (top key `codelists`) with the study's sponsor-defined codelists and
   extensions of extensible CDISC codelists.
 

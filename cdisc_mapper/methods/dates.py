@@ -84,7 +84,7 @@ def _parse_series(ctx, raw: pd.Series, parse, what: str) -> pd.Series:
     out = raw.map(parsed).astype("string")
     if bad:
         for v, err in bad.items():
-            ctx.problem(raw == v, f"{what}: {err}")
+            ctx.problem(raw == v, f"{what}: {err}", raw)
     return out
 
 
