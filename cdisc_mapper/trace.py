@@ -68,7 +68,12 @@ def trace(package: Path, dataset: str, *, usubjid: str | None = None, seq: int |
     row = data.iloc[index]
     for var, info in ds["variables"].items():
         value = row.get(var)
-        shown = "" if value is None or value != value else repr(value)
+        if value is None or value != value:
+            shown = ""
+        elif isinstance(value, float):
+            shown = f"{value:g}"
+        else:
+            shown = repr(str(value))
         where = f" [{info['mapping']}]" if info.get("mapping") else ""
         lines.append(f"  {var:<8} = {shown:<24} {info['origin']}: {info['description']}{where}")
     return "\n".join(lines)

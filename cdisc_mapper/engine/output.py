@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .. import __version__
-from ..io.atomic import atomic_write_bytes
+from ..io.atomic import write_bytes_atomic
 from ..io.datasetjson import write_dataset_json
 from ..io.xpt import write_xpt
 from ..spec.model import DatasetSpec
@@ -46,12 +46,12 @@ def write_package(state: RunState, finals: dict[str, Final], root: Path,
                            source_system_version=__version__)
         files += [xpt, js]
     lin = folder / "lineage.json"
-    atomic_write_bytes(lin, lineage_document(state, finals))
+    write_bytes_atomic(lin, lineage_document(state, finals))
     files.append(lin)
     reports = root / "reports"
     reports.mkdir(exist_ok=True)
     prob = reports / "data-problems.csv"
-    atomic_write_bytes(prob, problems_csv(state))
+    write_bytes_atomic(prob, problems_csv(state))
     files.append(prob)
     return specs, files
 

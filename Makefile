@@ -1,0 +1,7 @@
+.PHONY: bench test convert
+bench:
+	.venv/bin/python benchmarks/convert_large.py
+test:
+	.venv/bin/python -m pytest -q
+convert:
+	.venv/bin/cdisc-map convert

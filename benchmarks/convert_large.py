@@ -1,0 +1,68 @@
+"""Benchmark: convert a synthetic study of N subjects to SDTM and print time, memory, rows/s.
+
+    python benchmarks/convert_large.py                 # 10,000 subjects (phase 2 design)
+    python benchmarks/convert_large.py --subjects 2000
+
+Peak memory is the resident set size high-water mark of this process (generation included, so
+it bounds the conversion's own peak from above).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--subjects", type=int, default=10_000)
+    ap.add_argument("--keep", action="store_true", help="keep the output folder")
+    args = ap.parse_args()
+
+    from cdisc_mapper.engine.run import convert_study
+    from cdisc_mapper.synth import write_study
+
+    work = Path(tempfile.mkdtemp(prefix="cdisc-bench-"))
+    try:
+        maps = work / "mappings"
+        shutil.copytree(ROOT / "mappings", maps)
+        study_file = maps / "ADT2002-P2" / "study.yaml"
+        text = study_file.read_text(encoding="utf-8").replace(
+            "raw: ../../samples/ADT2002-P2", "raw: ../../raw")
+        study_file.write_text(text, encoding="utf-8")
+        t0 = time.perf_counter()
+        write_study(work / "raw", "ADT2002-P2", n_subjects=args.subjects)
+        t_gen = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        res = convert_study(study_file, work / "out",
+                            progress=lambda m: print(f"  {m}", file=sys.stderr))
+        t_conv = time.perf_counter() - t0
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rows = res.records
+        qs = len(res.datasets["QS"].data)
+        size = sum(f.stat().st_size for f in res.files) / 1e6
+        print(f"subjects            {args.subjects:,}")
+        print(f"raw generation      {t_gen:.1f} s")
+        print(f"SDTM conversion     {t_conv:.1f} s  (XPT + Dataset-JSON + lineage written)")
+        print(f"records written     {rows:,}  (QS {qs:,})")
+        print(f"rows per second     {rows / t_conv:,.0f}")
+        print(f"peak memory (RSS)   {peak_mb:,.0f} MB")
+        print(f"output size         {size:,.0f} MB")
+        if args.keep:
+            print(f"output kept in      {work}")
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
