@@ -26,6 +26,24 @@ def _key(v: Any) -> str:
     return str(v).strip().upper()
 
 
+def per_unique(s: pd.Series, fn) -> pd.Series:
+    """Apply ``fn`` (a function of a Series) to the distinct non-missing values of ``s`` only,
+    then spread the results back: raw columns repeat few values over many records."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    res = fn(pd.Series(uniques, dtype=object))
+    arr = res.to_numpy(dtype=object, na_value=None) if len(res) else np.array([], dtype=object)
+    out = np.empty(len(codes), dtype=object)
+    ok = codes >= 0
+    out[ok] = arr[codes[ok]]
+    out[~ok] = None
+    return pd.Series(out, index=s.index)
+
+
+def keys_of(s: pd.Series) -> pd.Series:
+    """Trimmed upper-case text of each value (missing stays missing), computed per distinct value."""
+    return per_unique(s, lambda u: u.map(_key))
+
+
 @dataclass
 class RunState:
     study: Study
@@ -175,7 +193,7 @@ class BlockContext:
     def map_values(self, s: pd.Series, mapping: dict, *, keep_unmapped: bool,
                    what: str = "value of the map") -> pd.Series:
         table = {_key(k): v for k, v in mapping.items()}
-        keys = s.astype("string").str.strip().str.upper()
+        keys = keys_of(s)
         out = keys.map(table)
         unmapped = s.notna() & ~keys.isin(list(table))
         if keep_unmapped:
@@ -199,7 +217,7 @@ class BlockContext:
                 raise self.fail(f"map value {v!r} is not a term of codelist {cid}",
                                 sub=("map", k))
             table[_key(k)] = v
-        keys = raw.astype("string").str.strip().str.upper()
+        keys = keys_of(raw)
         out = keys.map(table).astype("string")
         bad = raw.notna() & out.isna() & ~keys.isin([k for k, v in table.items() if v is None])
         if bad.any():
@@ -264,7 +282,7 @@ class BlockContext:
         for v in self.study.visits:
             for name in v.raw:
                 table[_key(name)] = getattr(v, attr)
-        keys = raw.astype("string").str.strip().str.upper()
+        keys = keys_of(raw)
         out = keys.map(table)
         bad = raw.notna() & out.isna()
         if bad.any():
@@ -279,20 +297,19 @@ class BlockContext:
         return visitnum.astype("Float64").map(table).astype("string")
 
     def epoch_of_date(self, dtc: pd.Series) -> pd.Series:
-        day = pd.to_datetime(dtc.astype("string").str.slice(0, 10).where(
-            dtc.astype("string").str.len() >= 10), format="%Y-%m-%d", errors="coerce")
+        from ..methods.dates import _days
+
+        day = _days(dtc)
         out = pd.Series(pd.NA, index=self.index, dtype="string")
         for ep in self.study.epochs:           # later epochs overwrite earlier ones
-            start = pd.to_datetime(self.variable(f"DM.{ep.start}").astype("string")
-                                   .str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-            start = start + pd.Timedelta(days=ep.days_after)
+            start = _days(self.variable(f"DM.{ep.start}")) + pd.Timedelta(days=ep.days_after)
             hit = (day >= start).fillna(False).astype(bool)
             out = out.where(~hit.to_numpy(), ep.epoch)
         return out
 
     def arm_attr(self, raw: pd.Series, take: str) -> pd.Series:
         table = {_key(a.code): getattr(a, take) for a in self.study.arms}
-        keys = raw.astype("string").str.strip().str.upper()
+        keys = keys_of(raw)
         out = keys.map(table).astype("string")
         bad = raw.notna() & out.isna()
         if bad.any():

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..errors import DataError
@@ -49,8 +50,13 @@ def read_form(name: str, path: Path, display: str, subject_col: str) -> RawForm:
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise DataError(f"not a readable CSV file: {str(e).splitlines()[0]}", file=display) from None
     for col in table.columns:
-        s = table[col].str.strip()
-        table[col] = s.where(s != "")
+        codes, uniques = pd.factorize(table[col], use_na_sentinel=True)
+        stripped = pd.Series(uniques, dtype=object).str.strip()
+        stripped = stripped.where(stripped != "").to_numpy(dtype=object)
+        values = np.full(len(codes), None, dtype=object)
+        ok = codes >= 0
+        values[ok] = stripped[codes[ok]]
+        table[col] = pd.Series(values, index=table.index, dtype="string")
     if subject_col not in table.columns:
         raise DataError(f"the subject column '{subject_col}' is missing", file=display)
     table["__row__"] = range(1, len(table) + 1)

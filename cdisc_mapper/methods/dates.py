@@ -160,10 +160,14 @@ def last_date(ctx, p):
 
 
 def _days(s: pd.Series) -> pd.Series:
-    """Complete ISO dates → datetime64 (NaT for partial or missing)."""
-    d = s.astype("string").str.slice(0, 10)
-    d = d.where(d.str.len() == 10)
-    return pd.to_datetime(d, format="%Y-%m-%d", errors="coerce")
+    """Complete ISO dates → datetime64 (NaT for partial or missing), parsed per distinct value."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    u = pd.Series(uniques, dtype="string").str.slice(0, 10)
+    parsed = pd.to_datetime(u.where(u.str.len() == 10), format="%Y-%m-%d", errors="coerce")
+    values = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+    ok = codes >= 0
+    values[ok] = parsed.to_numpy(dtype="datetime64[ns]")[codes[ok]]
+    return pd.Series(values, index=s.index)
 
 
 def study_day(dtc: pd.Series, ref: pd.Series) -> pd.Series:
@@ -201,4 +205,3 @@ def age(ctx, p):
     return years.astype("Float64").where(b.notna() & r.notna())
 
 
-__all__ = ["parse_date", "parse_time", "study_day", "iso_series", "np"]

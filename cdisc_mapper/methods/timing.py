@@ -79,11 +79,11 @@ def baseline_flag(ctx, p):
     first exposure, DM.RFXSTDTC, unless ``ref`` says otherwise).  Records with partial dates are
     never flagged.  Subjects never exposed have no flag."""
     subj = ctx.variable("USUBJID")
-    dtc = ctx.variable(p["dtc"]).astype("string")
-    ref = ctx.variable(p.get("ref", "DM.RFXSTDTC")).astype("string")
-    day = dtc.str.slice(0, 10)
-    refday = ref.str.slice(0, 10)
-    ok = (ctx.variable(p["result"]).notna() & (day.str.len() == 10) & (refday.str.len() == 10)
+    from .dates import _days
+
+    day = _days(ctx.variable(p["dtc"]))
+    refday = _days(ctx.variable(p.get("ref", "DM.RFXSTDTC")))
+    ok = (ctx.variable(p["result"]).notna() & day.notna() & refday.notna()
           & (day <= refday)).fillna(False).astype(bool)
     keys = [subj] + [ctx.variable(v) for v in p["by"]]
     frame = pd.DataFrame({f"k{i}": k.to_numpy() for i, k in enumerate(keys)})
