@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import DataError, MappingError
 from ..methods.registry import METHODS
-from ..spec.model import DatasetSpec, VariableSpec
+from ..spec.model import DatasetSpec, ValueLevel, VariableSpec
 from .build import Built, dependency_order
 from .context import BlockContext, RunState
 from .describe import describe
@@ -143,13 +143,55 @@ def finalize(state: RunState, built: Built) -> Final:
             sources=tuple(sorted(_raw_columns(params))) if params else ()))
     spec = DatasetSpec(name=built.name, label=std.label, cls=std.cls, structure=std.structure,
                        keys=tuple(key_cols), variables=tuple(specs),
-                       standard=f"{state.standard.name} {state.standard.version}")
+                       standard=f"{state.standard.name} {state.standard.version}",
+                       value_level=_value_level(state, built, df, specs),
+                       description=mapping.data.get("description", ""))
     lineage = df[LINEAGE_COLS].reset_index(drop=True)
     data = df[[v.name for v in keep]].reset_index(drop=True)
     final = Final(spec, data, lineage, built.files, notes)
     final.where = {v: f"{doc.file}:{doc.line(p)}" for v, p in built.var_paths.items()}
     final.supp_values = supp                                        # type: ignore[attr-defined]
     return final
+
+
+_RESULTS = ("ORRES", "ORRESU", "STRESC", "STRESN", "STRESU")
+
+
+def _value_level(state, built, df, specs) -> tuple[ValueLevel, ...]:
+    """Per block of a findings dataset: how each result variable is defined for the block's
+    test codes (value-level metadata for define.xml)."""
+    blocks = built.mapping.data.get("blocks")
+    testcd = f"{built.name}TESTCD"
+    if not blocks or testcd not in df.columns:
+        return ()
+    by_name = {v.name: v for v in specs}
+    common = built.mapping.data.get("variables") or {}
+    out = []
+    for bi, block in enumerate(blocks):
+        rows = df["__block__"].to_numpy() == bi
+        codes = tuple(sorted(df.loc[rows, testcd].dropna().astype(str).unique()))
+        if not codes:
+            continue
+        params_all = {**common, **(block.get("variables") or {})}
+        for vname, params in params_all.items():
+            if not vname.endswith(_RESULTS) or vname not in by_name:
+                continue
+            m = METHODS[params["method"]]
+            base = by_name[vname]
+            cl = params.get("codelist") if params["method"] != "decode" else None
+            text = describe(m, params, state)
+            stack = block.get("stack")
+            if stack and "VALUE" in _raw_columns(params):
+                cols = ", ".join(f"{c} ({a.get('TESTCD', c)})" for c, a in stack["columns"].items())
+                text += (f" VALUE is the item's own column of form {block['source']}, one record "
+                         f"per column: {cols}.")
+            out.append(ValueLevel(vname, ((testcd, codes),), VariableSpec(
+                name=vname, label=base.label, type=base.type, role=base.role, core=base.core,
+                codelist=cl if cl in state.codelists else None,
+                origin=m.origin_for(params), source=block["source"], method=m.name,
+                method_text=text,
+                sources=tuple(sorted(_raw_columns(params))))))
+    return tuple(out)
 
 
 def _num_text(x: float) -> str:
@@ -248,10 +290,24 @@ def build_supp(state: RunState, final: Final, mapping) -> Final | None:
             origin="Assigned" if v.name in ("QNAM", "QLABEL", "RDOMAIN", "IDVAR") else "Derived",
             method="supp", method_text=f"Non-standard variables of {parent}, one record per "
                                        "value, pointing to the parent record by IDVAR/IDVARVAL"))
+    qval = next(v for v in specs if v.name == "QVAL")
+    vlm = []
+    for qnam, params in supp_spec.items():
+        if qnam not in set(df["QNAM"].astype(str)):
+            continue
+        m = METHODS[params["method"]]
+        cl = params.get("codelist")
+        vlm.append(ValueLevel("QVAL", (("QNAM", (qnam,)),), VariableSpec(
+            name="QVAL", label=params["label"], type="Char", role=qval.role, core=qval.core,
+            codelist=cl if cl in state.codelists else None,
+            origin=params.get("origin", m.origin_for(params)), source=_sources_forms(
+                mapping.data, params), method=m.name, method_text=describe(m, params, state),
+            sources=tuple(sorted(_raw_columns(params))))))
     spec = DatasetSpec(name=name, label=std.label, cls=std.cls, structure=std.structure,
                        keys=("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"),
                        variables=tuple(specs),
-                       standard=f"{state.standard.name} {state.standard.version}")
+                       standard=f"{state.standard.name} {state.standard.version}",
+                       value_level=tuple(vlm))
     out = Final(spec, df[[v.name for v in std.variables]], lineage, final.files, [], parent)
     out.where = {q: final.where.get(q, "") for q in supp_spec}
     out.qvals = {q: p for q, p in supp_spec.items()}              # type: ignore[attr-defined]

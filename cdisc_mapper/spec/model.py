@@ -142,6 +142,17 @@ class VariableSpec:
 
 
 @dataclass(frozen=True)
+class ValueLevel:
+    """Value-level metadata: how ``variable`` is defined on the records where ``where`` holds,
+    e.g. QSORRES where QSTESTCD is one of the EASI item codes (from the EASI form, Collected),
+    QVAL where QNAM = AEIRR, or AVAL where PARAMCD = EASI50."""
+
+    variable: str
+    where: tuple[tuple[str, tuple[str, ...]], ...]   # ((variable, (values...)), ...) all must hold
+    spec: VariableSpec
+
+
+@dataclass(frozen=True)
 class DatasetSpec:
     """A dataset as this study writes it, in standard variable order."""
 
@@ -152,6 +163,8 @@ class DatasetSpec:
     keys: tuple[str, ...]
     variables: tuple[VariableSpec, ...]
     standard: str = "SDTMIG 3.4"
+    value_level: tuple[ValueLevel, ...] = ()
+    description: str = ""
 
     def variable(self, name: str) -> VariableSpec | None:
         for v in self.variables:
