@@ -142,7 +142,9 @@ def study_schema() -> dict[str, Any]:
                           "raw": {"type": "string", "description": "folder of raw CSV forms, "
                                   "relative to this file"},
                           "include": {"type": "array", "items": {"type": "string"},
-                                      "description": "folders or files of shared mappings"}}},
+                                      "description": "folders or files of shared mappings"},
+                          "analysis": {"type": "array", "items": {"type": "string"},
+                                       "description": "folders or files of ADaM specs"}}},
             "subject": {"type": "object", "additionalProperties": False,
                         "required": ["id"],
                         "properties": {"id": {"type": "string"}, "site": {"type": "string"},
@@ -204,6 +206,10 @@ def study_schema() -> dict[str, Any]:
                                "test": {"type": "string", "maxLength": 200},
                                "category": {"enum": ["INCLUSION", "EXCLUSION"]},
                                "version": {"type": "string"}}}},
+            "analysis_overrides": {"type": "object", "propertyNames": NAME,
+                                   "additionalProperties": {"type": "object"},
+                                   "description": "per ADaM dataset: derivations that replace "
+                                                  "the shared spec's"},
             "overrides": {"type": "object", "propertyNames": NAME,
                           "additionalProperties": {"type": "object"},
                           "description": "per dataset: variables (and supp) that replace the "

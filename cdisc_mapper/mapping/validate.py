@@ -83,9 +83,10 @@ def _node(data: Any, path: list[Any]) -> Any:
     return data
 
 
-def check(doc: Located, kind: str) -> None:
-    """Raise :class:`MappingErrors` listing every schema violation of ``doc`` (a ``kind`` file)."""
-    schema = schemas()[kind]
+def check(doc: Located, kind: str | dict[str, Any]) -> None:
+    """Raise :class:`MappingErrors` listing every schema violation of ``doc``: ``kind`` names one
+    of the language's schemas (``study``, ``dataset``, ``codelists``) or is a schema itself."""
+    schema = schemas()[kind] if isinstance(kind, str) else kind
     validator = jsonschema.Draft202012Validator(schema)
     found: dict[tuple[Any, ...], MappingError] = {}
     for err in sorted(validator.iter_errors(doc.data), key=lambda e: list(map(str, e.absolute_path))):
