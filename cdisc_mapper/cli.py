@@ -119,12 +119,15 @@ def cmd_check(args, rep: Reporter) -> int:
 def cmd_synth(args, rep: Reporter) -> int:
     from .synth import STUDIES, write_study
 
+    from .synth import DEFAULT_SEED
+
+    seed = DEFAULT_SEED if args.seed is None else args.seed
     studies = STUDIES if args.study == "all" else (args.study,)
     root = Path(args.out) if args.out else _project_root() / "samples"
     for s in studies:
         t0 = time.perf_counter()
         folder = root / s if (args.out is None or len(studies) > 1 or args.nest) else root
-        paths = write_study(folder, s, seed=args.seed, n_subjects=args.subjects)
+        paths = write_study(folder, s, seed=seed, n_subjects=args.subjects)
         rep.out(f"{s}: {len(paths)} raw forms in {folder} ({time.perf_counter() - t0:.1f} s)")
     return 0
 
@@ -166,7 +169,7 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("-q", "--quiet", action="store_true", help="print errors only")
     common.add_argument("-v", "--verbose", action="count", default=0,
-                        help="say more (-v progress, -vv notes)")
+                        help="say more (notes such as expected variables added empty)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     c = sub.add_parser("convert", parents=[common], help="convert studies to SDTM packages",
@@ -245,9 +248,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    if getattr(args, "synth", None) is None and args.command == "synth" and args.seed is None:
-        from .synth import DEFAULT_SEED
-        args.seed = DEFAULT_SEED
     rep = Reporter(-1 if args.quiet else 1 + args.verbose)
     try:
         return args.func(args, rep)

@@ -150,3 +150,32 @@ def test_supp_13_non_standard_variables_with_character_idvarval(tmp_path):
     assert s["IDVARVAL"].tolist() == ["1", "2", "1"]
     assert s["QNAM"].unique().tolist() == ["AEIRR"] and s["QORIG"].iloc[0] == "Assigned"
     assert str(s["IDVARVAL"].dtype) == "string"
+
+
+def test_overrides_14_a_study_replaces_single_variables_of_a_shared_mapping(tmp_path):
+    study = minimal.STUDY + ("overrides:\n  AE:\n    variables:\n"
+                             "      AETERM: {method: assign, from: AETERM, case: upper}\n")
+    _, finals = _build(tmp_path, study=study)
+    assert finals["AE"].data["AETERM"].tolist() == ["HAEDACHE", "HEADACHE", "NAUSEA"]
+    # other variables still come from the shared mapping
+    assert finals["AE"].data["AESEV"].tolist() == ["MODERATE", "MILD", "SEVERE"]
+
+
+def test_overrides_15_of_an_unmapped_dataset_is_an_error(tmp_path):
+    from cdisc_mapper.errors import MappingError
+    study = minimal.STUDY + "overrides:\n  CM:\n    variables: {}\n"
+    with pytest.raises(MappingError, match="no mapping for dataset CM"):
+        _build(tmp_path, study=study)
+
+
+def test_full_ct_16_user_terminology_file_gives_the_same_package(tmp_path, reference):
+    """The bundled CT subset and the full NCI EVS file agree on every value the sample uses."""
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    ct = reference / "ct" / "SDTM_Terminology_2025-03-28.txt"
+    study = root / "mappings" / "ADT2002-P2" / "study.yaml"
+    state_b, bundled, _ = build_study(study)
+    state_f, full, _ = build_study(study, ct_file=ct)
+    assert not state_b.problems and not state_f.problems
+    for name in bundled:
+        pd.testing.assert_frame_equal(bundled[name].data, full[name].data)
