@@ -158,7 +158,7 @@ def cmd_trace(args, rep: Reporter) -> int:
     from .trace import trace
 
     rep.out(trace(Path(args.package), args.dataset.upper(), usubjid=args.usubjid, seq=args.seq,
-                  record=args.record))
+                  record=args.record, project=_project_root()))
     return 0
 
 
@@ -219,11 +219,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("docs", parents=[common], help="write the mapping-language reference",
                        description="Generate the reference of the mapping language (every method "
-                       "with its parameters and an example) from the schema and the methods.")
+                       "with its parameters and an example) from the schema and the methods.",
+                       epilog="examples:\n  cdisc-map docs\n  cdisc-map docs --out /tmp/ref.md",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     d.add_argument("--out", help="file (default docs/mapping-language.md)")
     d.set_defaults(func=cmd_docs)
 
-    sc = sub.add_parser("schema", parents=[common], help="write the JSON Schemas of the mapping files")
+    sc = sub.add_parser("schema", parents=[common], help="write the JSON Schemas of the mapping files",
+                        description="Write the JSON Schemas of the study, dataset mapping and "
+                        "codelist files, for editors that validate YAML as you type.",
+                        epilog="example:\n  cdisc-map schema --out schemas",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
     sc.add_argument("--out", default="schemas", help="folder (default ./schemas)")
     sc.set_defaults(func=cmd_schema)
 

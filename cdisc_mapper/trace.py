@@ -64,6 +64,9 @@ def trace(package: Path, dataset: str, *, usubjid: str | None = None, seq: int |
     raw = _raw_row(project or Path.cwd(), raw_file, raw_row) if raw_row else None
     if raw:
         lines.append("  raw values: " + ", ".join(f"{k}={v!r}" for k, v in raw.items() if v))
+    elif raw_row and not raw_file.endswith(".yaml"):
+        lines.append(f"  (raw values not shown: {raw_file} is not found from the project folder "
+                     f"{project or Path.cwd()})")
     lines.append("")
     row = data.iloc[index]
     for var, info in ds["variables"].items():

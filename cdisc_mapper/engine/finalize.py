@@ -125,6 +125,12 @@ def finalize(state: RunState, built: Built) -> Final:
             raise DataError(f"duplicate key ({shown}) on {len(same)} records: "
                             f"{'; '.join(rows[:4])}", file=built.files[int(first['__block__'])],
                             record=int(first["__row__"]))
+    # every subject must be in DM
+    if built.name != "DM" and "DM" in state.datasets and "USUBJID" in df.columns:
+        known = state.datasets["DM"]["USUBJID"]
+        _record_problems(state, built, df, df["USUBJID"].notna() & ~df["USUBJID"].isin(known),
+                         "USUBJID", "subject is not in DM (no row in the demography form)",
+                         df["USUBJID"])
     # codelist check for variables whose values were not already checked by their method
     specs: list[VariableSpec] = []
     for v in keep:
@@ -132,7 +138,7 @@ def finalize(state: RunState, built: Built) -> Final:
         m = METHODS[params["method"]] if params else None
         cl = (params or {}).get("codelist") or _std_codelist(state, v.name, v)
         if cl and m is not None and m.name not in ("assign_ct", "decode", "hardcode_ct"):
-            _check_terms(state, built, df, v.name, cl, ctx)
+            _check_terms(state, built, df, v.name, cl)
         specs.append(VariableSpec(
             name=v.name, label=v.label, type=v.type, role=v.role, core=v.core,
             codelist=cl if cl in state.codelists else None,
@@ -198,15 +204,27 @@ def _num_text(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
-def _check_terms(state, built, df, name, cid, ctx) -> None:
+def _record_problems(state, built, df, mask, variable, message, values) -> None:
+    """Data problems on finalised records, each located at its raw file and row."""
+    from ..errors import Problem
+
+    mask = mask.fillna(False).astype(bool).to_numpy()
+    for i in np.flatnonzero(mask):
+        v = values.iloc[i]
+        state.problems.append(Problem(
+            study=state.study.id, dataset=built.name, variable=variable,
+            file=built.files[int(df["__block__"].iloc[i])], record=int(df["__row__"].iloc[i]),
+            usubjid=None if "USUBJID" not in df else str(df["USUBJID"].iloc[i]),
+            value="" if v is None or v is pd.NA else str(v), message=message))
+
+
+def _check_terms(state, built, df, name, cid) -> None:
     cl = state.codelists[cid]
     allowed = set(cl.values())
     s = df[name]
     bad = s.notna() & ~s.astype("string").isin(allowed)
     if bad.any():
-        ctx.var = name
-        ctx.records = df
-        ctx.problem(bad, f"value is not a term of codelist {cid}", s)
+        _record_problems(state, built, df, bad, name, f"value is not a term of codelist {cid}", s)
 
 
 def _raw_columns(params) -> set[str]:

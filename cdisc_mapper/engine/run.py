@@ -32,8 +32,8 @@ class DataProblems(DataError):
 
     def __init__(self, problems: list[Problem], shown: int = 10):
         self.problems = problems
-        lines = [f"{p.file}:{p.record}, variable {p.dataset}.{p.variable}, value {p.value!r}: "
-                 f"{p.message}" for p in problems[:shown]]
+        lines = [f"{p.file}, record {p.record}, variable {p.dataset}.{p.variable}, "
+                 f"value {p.value!r}: {p.message}" for p in problems[:shown]]
         more = len(problems) - shown
         if more > 0:
             lines.append(f"... and {more} more data problems")
@@ -130,6 +130,26 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
     return state, finals, notes
 
 
+def precheck(final: Final) -> None:
+    """The XPT rules, checked before anything is written; a value that breaks them is reported
+    at the raw record it came from."""
+    from ..errors import OutputError
+    from ..io.xpt import check_xpt
+
+    try:
+        check_xpt(final.data, final.spec)
+    except OutputError as e:
+        if e.record is None or not 1 <= e.record <= len(final.lineage):
+            raise
+        lin = final.lineage.iloc[e.record - 1]
+        raw_file = final.files[int(lin["__block__"])]
+        column = lin["__column__"]
+        where = f" (raw column {column})" if isinstance(column, str) else ""
+        raise DataError(f"{final.spec.name} record {e.record}: {e.message}{where}",
+                        file=raw_file, record=int(lin["__row__"]), variable=e.variable,
+                        value=e.value) from None
+
+
 def data_cutoff(finals: dict[str, Final]) -> datetime:
     """The reproducible creation timestamp: the last complete date in DM (the data cut-off)."""
     dm = finals["DM"].data
@@ -154,6 +174,8 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
     errors = [p for p in state.problems if p.severity == "error"]
     if errors and not allow_problems:
         raise DataProblems(errors)
+    for final in finals.values():
+        precheck(final)
     stamp = created or data_cutoff(finals)
     target = Path(out_root) / state.study.id
     target.parent.mkdir(parents=True, exist_ok=True)
