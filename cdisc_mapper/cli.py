@@ -92,7 +92,7 @@ def cmd_convert(args, rep: Reporter) -> int:
     for i, sf in enumerate(studies, 1):
         rep.info(f"[{i}/{len(studies)}] {sf}")
         res = convert_study(sf, out, ct_file=ct, allow_problems=args.allow_problems,
-                            created=created, progress=rep.info)
+                            created=created, progress=rep.info, xpt_engine=args.xpt_writer)
         results.append(res)
         for note in res.notes:
             rep.detail(f"  note: {note}")
@@ -191,6 +191,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "in reports/data-problems.csv)")
     c.add_argument("--timestamp", help="creation date-time written in the files (ISO 8601; "
                                        "default: the data cut-off, so reruns are identical)")
+    c.add_argument("--xpt-writer", choices=["native", "pyreadstat"], default="native",
+                   help="XPT v5 writer: the built-in one (default, ~10x faster) or pyreadstat; "
+                        "both give byte-identical files")
     c.set_defaults(func=cmd_convert)
 
     k = sub.add_parser("check", parents=[common], help="validate mapping files without running",

@@ -27,8 +27,8 @@ from .lineage import lineage_document
 SDTM = Path("tabulations") / "sdtm"
 
 
-def write_package(state: RunState, finals: dict[str, Final], root: Path,
-                  created: datetime) -> tuple[dict[str, DatasetSpec], list[Path]]:
+def write_package(state: RunState, finals: dict[str, Final], root: Path, created: datetime,
+                  xpt_engine: str = "native") -> tuple[dict[str, DatasetSpec], list[Path]]:
     folder = root / SDTM
     folder.mkdir(parents=True, exist_ok=True)
     specs: dict[str, DatasetSpec] = {}
@@ -36,7 +36,7 @@ def write_package(state: RunState, finals: dict[str, Final], root: Path,
     for name in sorted(finals):
         final = finals[name]
         xpt = folder / f"{name.lower()}.xpt"
-        spec = write_xpt(final.data, xpt, final.spec, created=created)
+        spec = write_xpt(final.data, xpt, final.spec, created=created, engine=xpt_engine)
         final.spec = spec
         specs[name] = spec
         js = folder / f"{name.lower()}.json"

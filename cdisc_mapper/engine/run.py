@@ -165,7 +165,8 @@ def data_cutoff(finals: dict[str, Final]) -> datetime:
 
 def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = None,
                   allow_problems: bool = False, created: datetime | None = None,
-                  progress: Callable[[str], None] | None = None) -> StudyResult:
+                  progress: Callable[[str], None] | None = None,
+                  xpt_engine: str = "native") -> StudyResult:
     """Build a study and write its SDTM package under ``out_root/<STUDYID>/``."""
     from .output import write_package
 
@@ -181,7 +182,7 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{state.study.id}.", dir=target.parent))
     try:
-        specs, files = write_package(state, finals, staging, stamp)
+        specs, files = write_package(state, finals, staging, stamp, xpt_engine)
         old = None
         if target.exists():
             old = target.with_name(f".{target.name}.old")

@@ -23,20 +23,24 @@ x 25 variables in seconds with the standard library only.
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import json
 import math
 import os
+import re
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import pandas as pd
 
-from cdisc_mapper.errors import DataError
+from cdisc_mapper.errors import DataError, OutputError
 from cdisc_mapper.io.atomic import atomic_open
-from cdisc_mapper.io.xpt import _check_columns, _fail, sas_format_kind, sas_numeric_values
+from cdisc_mapper.io.xpt import (_check_columns, _fail, map_columns, sas_format_kind,
+                                 sas_numeric_values, with_file, write_chunks)
 from cdisc_mapper.spec.model import DatasetSpec, VariableSpec
 
 __all__ = ["write_dataset_json", "check_dataset_json", "read_dataset_json",
@@ -92,7 +96,12 @@ def _char_col(series: pd.Series, var: VariableSpec, ds: str) -> tuple[np.ndarray
             raise _fail(ds, f"expected text in this Char variable, found {type(u).__name__}",
                         variable=var.name, record=record, value=u)
         longest = max(longest, len(u.rstrip(" ")))
-        rendered.append(json.dumps(u, ensure_ascii=False).encode("utf-8"))
+        try:
+            rendered.append(json.dumps(u, ensure_ascii=False).encode("utf-8"))
+        except UnicodeEncodeError as exc:
+            record = int(np.flatnonzero(codes == i)[0]) + 1
+            raise _fail(ds, f"value is not valid Unicode text ({exc.reason})", variable=var.name,
+                        record=record, value=u) from None
     length = max(longest, 1)
     if var.length is not None:
         if var.length < longest:
@@ -103,7 +112,7 @@ def _char_col(series: pd.Series, var: VariableSpec, ds: str) -> tuple[np.ndarray
 
 
 def _int_tokens(values: np.ndarray, missing: np.ndarray) -> np.ndarray:
-    """Whole numbers (float64, |x| <= 2**53) -> right-aligned ASCII digits, NUL-padded; NaN -> null."""
+    """Whole numbers (float64, |x| <= 2**53) -> right-aligned digits, NUL-padded; NaN -> null."""
     n = len(values)
     v = np.where(missing, 0, values).astype(np.int64)
     neg = v < 0
@@ -196,8 +205,9 @@ def _prepare(df: pd.DataFrame, spec: DatasetSpec) -> list[_Col]:
     if not spec.name:
         raise _fail(spec.name, "the dataset has no name")
     _check_columns(df, spec)
-    return [_column(df.iloc[:, j], var, spec.name, tuple(spec.keys))
-            for j, var in enumerate(spec.variables)]
+    n = len(spec.variables)
+    return map_columns(_column, [df.iloc[:, j] for j in range(n)], spec.variables,
+                       [spec.name] * n, [tuple(spec.keys)] * n)
 
 
 # ------------------------------------------------------------------------------------ the writer
@@ -241,25 +251,19 @@ def _write_rows(fh, cols: list[_Col], nrows: int) -> None:
         formats += [f"S{c.width}", "S1" if j < len(cols) - 1 else "S2"]
     dtype = np.dtype({"names": names, "formats": formats})
     chunk = max(1, _CHUNK_BYTES // dtype.itemsize)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = None
-        for start in range(0, nrows, chunk):
-            stop = min(nrows, start + chunk)
-            rec = np.empty(stop - start, dtype=dtype)
-            rec["open"] = b"\n["
-            for j, c in enumerate(cols):
-                rec[f"c{j}"] = c.tokens[start:stop] if c.tokens is not None \
-                    else c.table[c.codes[start:stop]]
-                rec[f"s{j}"] = b"," if j < len(cols) - 1 else b"],"
-            raw = rec.view(np.uint8)
-            text = raw[raw != 0]           # squeeze out the NUL padding
-            if stop == nrows:
-                text = text[:-1]           # no comma after the last row
-            if pending is not None:
-                pending.result()
-            pending = pool.submit(fh.write, memoryview(text))
-        if pending is not None:
-            pending.result()
+
+    def build(start: int, stop: int) -> np.ndarray:
+        rec = np.empty(stop - start, dtype=dtype)
+        rec["open"] = b"\n["
+        for j, c in enumerate(cols):
+            rec[f"c{j}"] = c.tokens[start:stop] if c.tokens is not None \
+                else c.table[c.codes[start:stop]]
+            rec[f"s{j}"] = b"," if j < len(cols) - 1 else b"],"
+        raw = rec.view(np.uint8)
+        text = raw[raw != 0]               # squeeze out the NUL padding
+        return text[:-1] if stop == nrows else text   # no comma after the last row
+
+    write_chunks(fh, (partial(build, a, min(nrows, a + chunk)) for a in range(0, nrows, chunk)))
 
 
 def write_dataset_json(df: pd.DataFrame, path: str | os.PathLike[str], spec: DatasetSpec, *,
@@ -284,7 +288,10 @@ def write_dataset_json(df: pd.DataFrame, path: str | os.PathLike[str], spec: Dat
                         ("source_system_version", source_system_version)):
         if not isinstance(value, str) or not value:
             raise _fail(spec.name, f"{what} must be a non-empty string for Dataset-JSON")
-    cols = _prepare(df, spec)
+    try:
+        cols = _prepare(df, spec)
+    except OutputError as exc:
+        raise with_file(exc, str(path)) from None
     nrows = len(df)
     head = _header(spec, cols, nrows, created=created, db_last_modified=db_last_modified,
                    study_oid=study_oid, metadata_version_oid=metadata_version_oid,
@@ -301,29 +308,108 @@ def write_dataset_json(df: pd.DataFrame, path: str | os.PathLike[str], spec: Dat
 
 # ------------------------------------------------------------------------- reading and checking
 
-def _load(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Parse a ``.json``, ``.ndjson`` or compressed ``.dsjc`` Dataset-JSON file."""
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Millions of small containers trigger the cyclic GC over and over; none of them are cycles."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _read_text(path: str | os.PathLike[str]) -> tuple[str, bool]:
+    """The file's text and whether it is NDJSON (``.ndjson``, or ``.dsjc``: compressed NDJSON)."""
     p = Path(path)
     try:
         raw = p.read_bytes()
     except OSError as exc:
         raise DataError(f"cannot read the file: {exc.strerror or exc}", file=str(p)) from exc
+    ndjson = p.suffix.lower() in (".ndjson", ".dsjc")
     try:
         if raw[:2] == b"\x1f\x8b" or p.suffix.lower() == ".dsjc":
             raw = zlib.decompress(raw, 47)
-        text = raw.decode("utf-8")
-        if p.suffix.lower() in (".ndjson", ".dsjc"):     # DSJC is compressed NDJSON
-            lines = [ln for ln in text.splitlines() if ln.strip()]
-            doc = json.loads(lines[0]) if lines else None
-            if isinstance(doc, dict):
-                doc["rows"] = [json.loads(ln) for ln in lines[1:]]
-        else:
-            doc = json.loads(text)
-    except (zlib.error, UnicodeDecodeError, ValueError) as exc:
+        return raw.decode("utf-8"), ndjson
+    except (zlib.error, UnicodeDecodeError) as exc:
         raise DataError(f"not a Dataset-JSON file: {exc}", file=str(p)) from None
-    if not isinstance(doc, dict):
-        raise DataError("not a Dataset-JSON file: the top level is not a JSON object", file=str(p))
-    return doc
+
+
+def _parse(text: str, ndjson: bool, sink: Callable[[Any], None], path: str) -> dict[str, Any]:
+    """Parse a Dataset-JSON document, passing each row to ``sink``; return the other attributes.
+
+    Rows are decoded one at a time (the standard library's C decoder on each row), so a file of
+    millions of rows never exists as one huge Python object.
+    """
+    try:
+        if ndjson:
+            meta: Any = None
+            for line in text.splitlines():
+                if not line.strip():
+                    continue
+                if meta is None:
+                    meta = json.loads(line)
+                    if not isinstance(meta, dict):
+                        break
+                else:
+                    sink(json.loads(line))
+            if not isinstance(meta, dict):
+                raise DataError("not a Dataset-JSON file: the first line is not a JSON object",
+                                file=path)
+            return meta
+        rd, ws = _DECODER.raw_decode, _WS.match
+        i = ws(text, 0).end()
+        if text[i:i + 1] != "{":
+            raise DataError("not a Dataset-JSON file: the top level is not a JSON object",
+                            file=path)
+        meta = {}
+        i = ws(text, i + 1).end()
+        if text[i:i + 1] == "}":
+            return meta
+        while True:
+            key, i = rd(text, i)
+            i = ws(text, i).end()
+            if text[i:i + 1] != ":":
+                raise json.JSONDecodeError("expected ':'", text, i)
+            i = ws(text, i + 1).end()
+            if key == "rows" and text[i:i + 1] == "[":
+                i = ws(text, i + 1).end()
+                if text[i:i + 1] == "]":
+                    i += 1
+                else:
+                    while True:
+                        row, i = rd(text, i)
+                        sink(row)
+                        i = ws(text, i).end()
+                        c = text[i:i + 1]
+                        if c == ",":
+                            i = ws(text, i + 1).end()
+                        elif c == "]":
+                            i += 1
+                            break
+                        else:
+                            raise json.JSONDecodeError("expected ',' or ']'", text, i)
+                meta.setdefault("rows", None)     # marks that the file has rows
+            else:
+                meta[key], i = rd(text, i)
+            i = ws(text, i).end()
+            c = text[i:i + 1]
+            if c == ",":
+                i = ws(text, i + 1).end()
+            elif c == "}":
+                break
+            else:
+                raise json.JSONDecodeError("expected ',' or '}'", text, i)
+        if ws(text, i + 1).end() != len(text):
+            raise json.JSONDecodeError("extra data after the JSON object", text, i + 1)
+        return meta
+    except ValueError as exc:                      # JSONDecodeError, bad key types
+        raise DataError(f"not a Dataset-JSON file: {exc}", file=path) from None
 
 
 def _json_type(value: Any) -> str:
@@ -352,6 +438,47 @@ def _allowed(data_type: str) -> frozenset[type]:
     return frozenset()
 
 
+def _needs(data_type: str) -> str:
+    if data_type in _NUMBER_TYPES:
+        return "a number"
+    if data_type in _STRING_TYPES:
+        return "a string"
+    return "an integer" if data_type == "integer" else "a boolean"
+
+
+class _RowChecker:
+    """Checks rows one by one; each distinct tuple of cell types is judged once."""
+
+    def __init__(self, columns: list, add: Callable[[str], None]):
+        self.add = add
+        self.count = 0
+        self.types = [c.get("dataType", "") if isinstance(c, dict) else "" for c in columns]
+        self.names = [str(c.get("name", f"#{j}")) if isinstance(c, dict) else f"#{j}"
+                      for j, c in enumerate(columns, 1)]
+        self.allowed = [_allowed(t) for t in self.types]
+        self.judged: dict[tuple, list[int]] = {}
+
+    def __call__(self, row: Any) -> None:
+        self.count += 1
+        r = self.count
+        if type(row) is not list:
+            self.add(f"row {r}: expected an array of cells, found {_json_type(row)}")
+            return
+        if len(row) != len(self.types):
+            self.add(f"row {r}: {len(row)} cells, expected {len(self.types)} (one per column)")
+            return
+        key = tuple(map(type, row))
+        bad = self.judged.get(key)
+        if bad is None:
+            bad = [j for j, (t, ok) in enumerate(zip(key, self.allowed)) if ok and t not in ok]
+            self.judged[key] = bad
+        for j in bad:
+            value = row[j]
+            self.add(f"row {r}, column {self.names[j]}: dataType {self.types[j]} needs "
+                     f"{_needs(self.types[j])} or null, found {_json_type(value)} "
+                     f"{json.dumps(value, ensure_ascii=False)[:60]}")
+
+
 def check_dataset_json(path: str | os.PathLike[str]) -> list[str]:
     """Problems the Dataset-JSON schema does not see: row shape, cell types, record count.
 
@@ -359,12 +486,9 @@ def check_dataset_json(path: str | os.PathLike[str]) -> list[str]:
     the file passed.  Checks: required top-level attributes, version 1.1, column metadata
     (required attributes, known ``dataType``, unique names), every row is an array with one cell
     per column, every cell has the JSON type its ``dataType`` allows (``null`` always allowed),
-    and ``records`` equals the number of rows.
+    and ``records`` equals the number of rows.  Reads ``.json``, ``.ndjson`` and ``.dsjc``; rows
+    are checked as they are decoded, so memory stays near the size of the file.
     """
-    try:
-        doc = _load(path)
-    except DataError as exc:
-        return [str(exc)]
     problems: list[str] = []
     extra = 0
 
@@ -375,6 +499,25 @@ def check_dataset_json(path: str | os.PathLike[str]) -> list[str]:
         else:
             extra += 1
 
+    state: dict[str, Any] = {"checker": None, "buffer": []}
+    meta_so_far: dict[str, Any] = {}
+
+    def sink(row: Any) -> None:
+        checker = state["checker"]
+        if checker is None:
+            columns = meta_so_far.get("columns")
+            if not isinstance(columns, list):      # rows before columns: check them afterwards
+                state["buffer"].append(row)
+                return
+            checker = state["checker"] = _RowChecker(columns, add)
+        checker(row)
+
+    try:
+        text, ndjson = _read_text(path)
+        with _gc_paused():
+            doc = _parse_tracking(text, ndjson, sink, str(path), meta_so_far)
+    except DataError as exc:
+        return [str(exc)]
     for key in _REQUIRED:
         if key not in doc:
             add(f"missing required attribute {key!r}")
@@ -385,12 +528,10 @@ def check_dataset_json(path: str | os.PathLike[str]) -> list[str]:
     if not isinstance(columns, list):
         add("'columns' is not an array")
         columns = []
-    types: list[str] = []
     names: list[str] = []
     for i, c in enumerate(columns, 1):
         if not isinstance(c, dict):
             add(f"column {i}: not an object")
-            types.append("")
             names.append(f"#{i}")
             continue
         for key in ("itemOID", "name", "label", "dataType"):
@@ -399,50 +540,53 @@ def check_dataset_json(path: str | os.PathLike[str]) -> list[str]:
         dt = c.get("dataType", "")
         if dt not in _DATA_TYPES:
             add(f"column {i} ({c.get('name')}): unknown dataType {dt!r}")
-        types.append(dt)
         names.append(str(c.get("name", f"#{i}")))
     for dup in sorted({n for n in names if names.count(n) > 1}):
         add(f"column name {dup} appears more than once")
-    records = doc.get("records")
-    rows = doc.get("rows")
-    if rows is None:
-        if isinstance(records, int) and records > 0:
-            add(f"records is {records} but the file has no rows")
-    elif not isinstance(rows, list):
+    if state["checker"] is None and state["buffer"]:
+        checker = state["checker"] = _RowChecker(columns, add)
+        for row in state["buffer"]:
+            checker(row)
+    if doc.get("rows") is not None:
         add("'rows' is not an array")
-    else:
-        if not isinstance(records, int) or isinstance(records, bool):
+    rows_seen = state["checker"].count if state["checker"] is not None else 0
+    has_rows = "rows" in doc or ndjson
+    records = doc.get("records")
+    if not isinstance(records, int) or isinstance(records, bool):
+        if "records" in doc:
             add(f"records is {records!r}, expected an integer")
-        elif records != len(rows):
-            add(f"records is {records} but the file has {len(rows)} rows")
-        ncols = len(columns)
-        good = []
-        for r, row in enumerate(rows, 1):
-            if not isinstance(row, list):
-                add(f"row {r}: expected an array of cells, found {_json_type(row)}")
-            elif len(row) != ncols:
-                add(f"row {r}: {len(row)} cells, expected {ncols} (one per column)")
-            else:
-                good.append((r, row))
-        if good and ncols:
-            numbers, cells = [r for r, _ in good], list(zip(*(row for _, row in good)))
-            for j, (dt, name) in enumerate(zip(types, names)):
-                allowed = _allowed(dt)
-                if not allowed:
-                    continue
-                column = cells[j]
-                if set(map(type, column)) <= allowed:
-                    continue
-                for r, value in zip(numbers, column):
-                    if type(value) not in allowed:
-                        want = "a number" if dt in _NUMBER_TYPES else \
-                            "a string" if dt in _STRING_TYPES else f"an {dt}" \
-                            if dt == "integer" else "a boolean"
-                        add(f"row {r}, column {name}: dataType {dt} needs {want} or null, "
-                            f"found {_json_type(value)} {json.dumps(value)[:60]}")
+    elif not has_rows:
+        if records > 0:
+            add(f"records is {records} but the file has no rows")
+    elif records != rows_seen:
+        add(f"records is {records} but the file has {rows_seen} rows")
     if extra:
         problems.append(f"... and {extra} more problems")
     return problems
+
+
+def _parse_tracking(text: str, ndjson: bool, sink: Callable[[Any], None], path: str,
+                    meta_so_far: dict[str, Any]) -> dict[str, Any]:
+    """:func:`_parse`, keeping ``meta_so_far`` up to date so that ``sink`` can see the columns."""
+    if ndjson:
+        first = next((ln for ln in text.splitlines() if ln.strip()), "")
+        try:
+            head = json.loads(first) if first else None
+        except ValueError:
+            head = None
+        if isinstance(head, dict):
+            meta_so_far.update(head)
+        return _parse(text, ndjson, sink, path)
+    # For JSON, the columns usually precede the rows; find them first without decoding rows.
+    m = re.search(r'"columns"[ \t\n\r]*:[ \t\n\r]*(?=\[)', text)
+    if m:
+        try:
+            columns, _ = _DECODER.raw_decode(text, m.end())
+            if isinstance(columns, list):
+                meta_so_far["columns"] = columns
+        except ValueError:
+            pass
+    return _parse(text, ndjson, sink, path)
 
 
 def read_dataset_json(path: str | os.PathLike[str], *,
@@ -452,38 +596,45 @@ def read_dataset_json(path: str | os.PathLike[str], *,
     Text columns become ``str`` (``null`` -> missing, ``""`` stays ``""``); integer, float and
     double columns become ``float64`` (``null`` -> NaN), as SAS numbers; date, datetime and time
     columns with ``targetDataType: "integer"`` become SAS numbers (days since 1960-01-01, seconds
-    since 1960-01-01 00:00, seconds since midnight) unless ``sas_dates`` is false.
+    since 1960-01-01 00:00, seconds since midnight) unless ``sas_dates`` is false.  Reads
+    ``.json``, ``.ndjson`` and ``.dsjc``.
     """
-    doc = _load(path)
-    meta = {k: v for k, v in doc.items() if k != "rows"}
-    columns = doc.get("columns") or []
-    rows = doc.get("rows") or []
     p = str(path)
-    for r, row in enumerate(rows, 1):
-        if not isinstance(row, list) or len(row) != len(columns):
-            raise DataError(f"row has {len(row) if isinstance(row, list) else 'no'} cells, "
-                            f"expected {len(columns)}", file=p, record=r)
-    cells = list(zip(*rows)) if rows else [()] * len(columns)
-    data: dict[str, Any] = {}
-    for c, values in zip(columns, cells):
-        name, dt = c["name"], c.get("dataType")
-        target = c.get("targetDataType")
-        if dt in ("integer", "float", "double"):
-            data[name] = _numbers(values, dt, p, name)
-        elif dt in ("date", "datetime", "time") and target == "integer" and sas_dates:
-            data[name] = np.array([_sas_number(v, dt, p, name) for v in values],
-                                  dtype=np.float64)
-        elif dt == "boolean":
-            data[name] = pd.Series(values, dtype="boolean")
-        else:
-            data[name] = pd.Series(values, dtype="str")
-    frame = pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+    text, ndjson = _read_text(path)
+    rows: list[Any] = []
+    with _gc_paused():
+        meta = _parse(text, ndjson, rows.append, p)
+        meta.pop("rows", None)
+        columns = meta.get("columns") or []
+        for r, row in enumerate(rows, 1):
+            if not isinstance(row, list) or len(row) != len(columns):
+                raise DataError(f"row has {len(row) if isinstance(row, list) else 'no'} cells, "
+                                f"expected {len(columns)}", file=p, record=r)
+        cells = list(zip(*rows)) if rows else [()] * len(columns)
+        del rows
+        data: dict[str, Any] = {}
+        for c, values in zip(columns, cells):
+            name, dt = c["name"], c.get("dataType")
+            target = c.get("targetDataType")
+            if dt in ("integer", "float", "double"):
+                data[name] = _numbers(values, dt, p, name)
+            elif dt in ("date", "datetime", "time") and target == "integer" and sas_dates:
+                data[name] = np.array([_sas_number(v, dt, p, name) for v in values],
+                                      dtype=np.float64)
+            elif dt == "boolean":
+                data[name] = pd.Series(values, dtype="boolean")
+            else:
+                data[name] = pd.Series(values, dtype="str")
+    frame = pd.DataFrame(data, index=pd.RangeIndex(len(cells[0]) if cells else 0), copy=False)
     return frame, meta
 
 
 def _numbers(values: tuple, data_type: str, path: str, name: str) -> np.ndarray:
+    arr = np.array(values, dtype=object)
+    missing = np.equal(arr, None)
+    arr[missing] = np.nan
     try:
-        return np.array([np.nan if v is None else v for v in values], dtype=np.float64)
+        return arr.astype(np.float64)
     except (TypeError, ValueError):
         for r, v in enumerate(values, 1):
             if v is not None and (isinstance(v, (bool, str)) or not isinstance(v, (int, float))):

@@ -2,8 +2,9 @@
 
 :func:`check_xpt` refuses, with one line naming the dataset, variable, record, value and what was
 expected, everything XPT v5 (and the FDA/PMDA rules on top of it) cannot hold: names over 8
-characters or not ``[A-Z][A-Z0-9_]*``, missing or long or non-ASCII labels, non-ASCII or over-200-byte
-character values, text in numeric variables, columns that differ from the specification.
+characters or not ``[A-Z][A-Z0-9_]*``, missing or long or non-ASCII labels, non-ASCII or
+over-200-byte character values, text in numeric variables, columns that differ from the
+specification.
 :func:`write_xpt` runs the same checks, then writes the file atomically and returns the
 specification with the length of every variable as written (Char: longest value in bytes, at least
 1; Num: 8), so define.xml states exactly what is in the file.
@@ -12,8 +13,9 @@ Two engines produce byte-identical files:
 
 * ``"native"`` (default): the records are assembled with numpy, column by column (IBM 370 floating
   point conversion included), which writes 3 million rows x 25 variables in seconds;
-* ``"pyreadstat"``: ``pyreadstat.write_xport(file_format_version=5)``, about 15 times slower
-  (it converts cell by cell); kept as a cross-check of the native engine.
+* ``"pyreadstat"``: ``pyreadstat.write_xport(file_format_version=5)``, more than ten times
+  slower (it converts cell by cell); kept as a cross-check of the native engine.  It refuses
+  magnitudes of 16**62 (about 4.5E74) or more, which ReadStat silently writes as 7.2E75.
 
 Both put ``created`` into the four header timestamps (``ddMONyy:hh:mm:ss``), so reruns give the
 same bytes.  Values are written as given except that trailing blanks of character values are not
@@ -26,10 +28,12 @@ import datetime as _dt
 import os
 import re
 import struct
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
+from functools import partial
 from pathlib import Path
-from typing import Literal
+from typing import Callable, Iterable, Literal
 
 import numpy as np
 import pandas as pd
@@ -56,11 +60,12 @@ MAX_NAME = 8
 MAX_LABEL = 40
 MAX_CHAR_BYTES = 200
 _NAME_RE = re.compile(r"[A-Z][A-Z0-9_]*\Z")
-_FORMAT_RE = re.compile(r"(\$?[A-Z_][A-Z0-9_]*?)?(\d*)\.(\d*)\Z")
+_FORMAT_RE = re.compile(r"(\$?(?:[A-Z_][A-Z0-9_]*?)?)(\d*)\.(\d*)\Z")
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _SAS_EPOCH = _dt.datetime(1960, 1, 1)
 _SAS_EPOCH_NP = np.datetime64("1960-01-01T00:00:00", "ns")
 _IBM_MAX = 16.0 ** 63  # IBM 370 doubles cannot hold a magnitude of 16**63 or more
+_PYREADSTAT_MAX = 16.0 ** 62  # ReadStat saturates magnitudes from here on to the IBM maximum
 
 # Header records, as pyreadstat (ReadStat) writes them: SAS version "6.06", OS "bsd4.2".
 _SAS_VERSION = b"6.06    "
@@ -108,9 +113,9 @@ def sas_datetime_text(value: _dt.datetime) -> str:
 def parse_sas_format(fmt: str) -> tuple[str, int, int]:
     """``"DATE9."`` -> ``("DATE", 9, 0)``; ``"8.2"`` -> ``("", 8, 2)``; ValueError if malformed."""
     m = _FORMAT_RE.match(fmt.strip().upper())
-    if not m:
+    if not m or m.group(0) == ".":
         raise ValueError(f"not a SAS format: {fmt!r} (expected NAMEw.d, e.g. DATE9. or 8.2)")
-    name, width, dec = m.group(1) or "", m.group(2), m.group(3)
+    name, width, dec = m.group(1), m.group(2), m.group(3)
     return name, int(width) if width else 0, int(dec) if dec else 0
 
 
@@ -158,6 +163,8 @@ def float_to_ibm(values: np.ndarray) -> np.ndarray:
 
 def _fail(ds: str, message: str, *, variable: str | None = None, record: int | None = None,
           value: object = None) -> OutputError:
+    if isinstance(value, np.generic):
+        value = value.item()
     if isinstance(value, str) and len(value) > 60:
         value = value[:57] + "..."
     return OutputError(f"dataset {ds}: {message}", variable=variable, record=record, value=value)
@@ -251,7 +258,7 @@ class _Column:
 def _char_column(series: pd.Series, var: VariableSpec, ds: str) -> _Column:
     # factorize on the object ndarray: twice as fast as on the Series (None and NaN -> -1)
     codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-    codes = np.asarray(codes, dtype=np.int64)
+    codes = np.asarray(codes, dtype=np.int32 if len(uniques) < 2**31 - 1 else np.int64)
     longest = 0
     texts: list[str] = []
     for i, u in enumerate(uniques):
@@ -297,6 +304,10 @@ def _to_sas_number(u: object, kind: str | None) -> float:
         raise TypeError("a boolean")
     if isinstance(u, (int, float, np.integer, np.floating)):
         return float(u)
+    if isinstance(u, np.datetime64):
+        if np.isnat(u):
+            return np.nan
+        u = pd.Timestamp(u).to_pydatetime()
     if isinstance(u, _dt.datetime):
         if u.tzinfo is not None and u.utcoffset() is not None:
             raise ValueError("a time-zone-aware datetime (convert to local time first)")
@@ -380,34 +391,57 @@ def sas_numeric_values(series: pd.Series, var: VariableSpec, ds: str) -> np.ndar
     return values
 
 
+def _workers() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def map_columns(fn: Callable[..., object], *iterables: Iterable) -> list:
+    """``list(map(fn, ...))`` on a few threads, in order.
+
+    pandas' factorize and numpy release the GIL for much of their work, so columns are
+    prepared in parallel; the first failing item in order raises, as a serial loop would.
+    """
+    with ThreadPoolExecutor(max_workers=_workers()) as pool:
+        return list(pool.map(fn, *iterables))
+
+
+def _prepare_column(series: pd.Series, var: VariableSpec, ds: str) -> _Column:
+    if var.type == "Char":
+        if pd.api.types.is_bool_dtype(series.dtype) or (
+                pd.api.types.is_numeric_dtype(series.dtype) and series.notna().any()):
+            first = int(np.flatnonzero(series.notna().to_numpy())[0]) + 1
+            raise _fail(ds, f"expected text in this Char variable, found {series.dtype} values",
+                        variable=var.name, record=first, value=series.iloc[first - 1])
+        return _char_column(series, var, ds)
+    values = sas_numeric_values(series, var, ds)
+    return _Column(var=var, length=8, ibm=float_to_ibm(values), numbers=values)
+
+
 def _prepare(df: pd.DataFrame, spec: DatasetSpec) -> list[_Column]:
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
     _check_spec(spec)
     _check_columns(df, spec)
-    columns = []
-    for j, var in enumerate(spec.variables):
-        series = df.iloc[:, j]
-        if var.type == "Char":
-            if pd.api.types.is_numeric_dtype(series.dtype) and series.notna().any() or \
-                    pd.api.types.is_bool_dtype(series.dtype):
-                first = int(np.flatnonzero(series.notna().to_numpy())[0]) + 1 \
-                    if series.notna().any() else None
-                raise _fail(spec.name, f"expected text in this Char variable, found "
-                                       f"{series.dtype} values", variable=var.name, record=first,
-                            value=series.iloc[first - 1] if first else None)
-            if pd.api.types.is_numeric_dtype(series.dtype):   # all missing
-                series = pd.Series([None] * len(series), dtype=object)
-            columns.append(_char_column(series, var, spec.name))
-        else:
-            values = sas_numeric_values(series, var, spec.name)
-            columns.append(_Column(var=var, length=8, ibm=float_to_ibm(values), numbers=values))
-    return columns
+    series = [df.iloc[:, j] for j in range(len(spec.variables))]
+    return map_columns(_prepare_column, series, spec.variables, [spec.name] * len(series))
+
+
+def with_file(exc: OutputError, file: str) -> OutputError:
+    """The same error, naming the output file."""
+    return OutputError(exc.message, file=file, line=exc.line, key=exc.key, record=exc.record,
+                       variable=exc.variable, value=exc.value)
 
 
 def check_xpt(df: pd.DataFrame, spec: DatasetSpec) -> None:
-    """Raise :class:`OutputError` if ``df`` cannot be written as an XPT v5 submission file."""
-    _prepare(df, spec)
+    """Raise :class:`OutputError` if ``df`` cannot be written as an XPT v5 submission file.
+
+    The error names the file (``<name>.xpt``), record (1-based row), variable and value, and says
+    what was expected, in one line.
+    """
+    try:
+        _prepare(df, spec)
+    except OutputError as exc:
+        raise with_file(exc, xpt_file_name(str(spec.name))) from None
 
 
 # --------------------------------------------------------------------------------------- writer
@@ -422,7 +456,8 @@ def _header(spec: DatasetSpec, columns: list[_Column], stamp: bytes) -> bytes:
         stamp + b" " * 64,
         _MEMBER,
         _DSCRPTR,
-        b"SAS     " + field(spec.name, 8) + b"SASDATA " + _SAS_VERSION + _SAS_OS + b" " * 24 + stamp,
+        b"SAS     " + field(spec.name, 8) + b"SASDATA " + _SAS_VERSION + _SAS_OS + b" " * 24
+        + stamp,
         stamp + b" " * 16 + field(spec.label, 40) + b" " * 8,
         _HEAD + b"NAMESTR HEADER RECORD!!!!!!!" + b"000000" + f"{len(columns):04d}".encode()
         + b"0" * 20 + b"  ",
@@ -454,27 +489,46 @@ def _record_dtype(columns: list[_Column]) -> np.dtype:
     return np.dtype({"names": names, "formats": formats, "offsets": offsets, "itemsize": pos})
 
 
+def write_chunks(fh, tasks: Iterable[Callable[[], object]]) -> int:
+    """Run chunk-building ``tasks`` on a few threads and write their buffers to ``fh`` in order.
+
+    numpy releases the GIL while it copies, so chunks are assembled in parallel while the main
+    thread writes; at most ``workers + 1`` chunks are held in memory.  Returns the bytes written.
+    """
+    workers = _workers()
+    written = 0
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque = deque()
+        for task in tasks:
+            pending.append(pool.submit(task))
+            if len(pending) > workers:
+                buf = memoryview(pending.popleft().result()).cast("B")
+                fh.write(buf)
+                written += buf.nbytes
+        while pending:
+            buf = memoryview(pending.popleft().result()).cast("B")
+            fh.write(buf)
+            written += buf.nbytes
+    return written
+
+
 def _write_native(fh, spec: DatasetSpec, columns: list[_Column], nrows: int, stamp: bytes) -> None:
     fh.write(_header(spec, columns, stamp))
     dtype = _record_dtype(columns)
     chunk = max(1, _CHUNK_BYTES // max(dtype.itemsize, 1))
-    # Assemble chunk k+1 while a second thread writes chunk k (file writes release the GIL).
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = None
-        for start in range(0, nrows, chunk):
-            stop = min(nrows, start + chunk)
-            rec = np.empty(stop - start, dtype=dtype)
-            for j, col in enumerate(columns):
-                if col.ibm is not None:
-                    rec[f"f{j}"] = col.ibm[start:stop]
-                else:
-                    rec[f"f{j}"] = col.cells[col.codes[start:stop]]
-            if pending is not None:
-                pending.result()
-            pending = pool.submit(fh.write, memoryview(rec).cast("B"))
-        if pending is not None:
-            pending.result()
-    fh.write(b" " * (-(nrows * dtype.itemsize) % 80))
+
+    def build(start: int, stop: int) -> np.ndarray:
+        rec = np.empty(stop - start, dtype=dtype)
+        for j, col in enumerate(columns):
+            if col.ibm is not None:
+                rec[f"f{j}"] = col.ibm[start:stop]
+            else:
+                rec[f"f{j}"] = col.cells[col.codes[start:stop]]
+        return rec
+
+    written = write_chunks(fh, (partial(build, a, min(nrows, a + chunk))
+                                for a in range(0, nrows, chunk)))
+    fh.write(b" " * (-written % 80))
 
 
 def _patch_timestamps(path: Path, stamp: bytes) -> None:
@@ -495,6 +549,12 @@ def _write_pyreadstat(tmp: Path, spec: DatasetSpec, columns: list[_Column], nrow
     data = {}
     for col in columns:
         if col.numbers is not None:
+            big = np.abs(np.nan_to_num(col.numbers)) >= _PYREADSTAT_MAX
+            if big.any():
+                record = int(np.flatnonzero(big)[0]) + 1
+                raise _fail(spec.name, "pyreadstat writes magnitudes of 16**62 (4.5E74) or more "
+                                       "as 7.2E75; use the native engine", variable=col.var.name,
+                            record=record, value=float(col.numbers[record - 1]))
             data[col.var.name] = col.numbers
         else:
             values = np.array(col.texts + [None], dtype=object)[col.codes]
@@ -528,7 +588,10 @@ def write_xpt(df: pd.DataFrame, path: str | os.PathLike[str], spec: DatasetSpec,
     if not isinstance(created, _dt.datetime):
         raise TypeError("created must be a datetime")
     target = Path(path)
-    columns = _prepare(df, spec)
+    try:
+        columns = _prepare(df, spec)
+    except OutputError as exc:
+        raise with_file(exc, str(target)) from None
     expected = xpt_file_name(spec.name)
     if target.name != expected:
         raise OutputError(f"dataset {spec.name}: the XPT file must be named {expected} "

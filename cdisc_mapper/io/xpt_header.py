@@ -223,7 +223,8 @@ def _parse(path: Path, buf, encoding: str) -> XptLibrary:
             (ntype, _nhfun, nlng, nvar0, nname, nlabel, nform, nfl, nfd, nfj, _nfill, niform,
              nifl, nifd, npos) = _NAMESTR_STRUCT.unpack(bytes(buf[o:o + _NAMESTR_STRUCT.size]))
             if ntype not in (1, 2):
-                raise _not_xpt(path, f"variable {i + 1}: type {ntype}, expected 1 (num) or 2 (char)")
+                raise _not_xpt(path, f"variable {i + 1}: type {ntype}, expected 1 (num) or "
+                                     "2 (char)")
             variables.append(XptVariable(
                 number=nvar0, name=_text(nname, encoding), label=_text(nlabel, encoding),
                 type="num" if ntype == 1 else "char", length=nlng, position=npos,
@@ -319,7 +320,8 @@ def ibm_to_float(raw: np.ndarray) -> np.ndarray:
     sign = np.where(first & 0x80, -1.0, 1.0)
     # value = 0.fraction (56 bits, base 16) * 16 ** (exponent - 64)
     value = sign * np.ldexp(mantissa.astype(np.float64), 4 * (exponent - 64) - 56)
-    missing = (mantissa == 0) & ((first == 0x2E) | (first == 0x5F) | ((first >= 0x41) & (first <= 0x5A)))
+    special = (first == 0x2E) | (first == 0x5F) | ((first >= 0x41) & (first <= 0x5A))
+    missing = (mantissa == 0) & special
     value[missing] = np.nan
     return value
 
