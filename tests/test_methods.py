@@ -97,8 +97,10 @@ def test_epoch_10_by_date_from_reference_dates(tmp_path):
 
 def test_condition_11_first_matching_case_wins(tmp_path):
     ae = minimal.AE + ("  AEACN:\n    method: condition\n    cases:\n"
-                       "      - when: {from: AESEV, in: [severe]}\n        then: {value: DRUG WITHDRAWN}\n"
-                       "      - when: {of: AESTDTC, missing: false}\n        then: {value: DOSE NOT CHANGED}\n"
+                       "      - when: {from: AESEV, in: [severe]}\n"
+                       "        then: {value: DRUG WITHDRAWN}\n"
+                       "      - when: {of: AESTDTC, missing: false}\n"
+                       "        then: {value: DOSE NOT CHANGED}\n"
                        "    else: {value: UNKNOWN}\n")
     _, finals = _build(tmp_path, mappings={"ae": ae})
     assert finals["AE"].data["AEACN"].tolist() == ["DOSE NOT CHANGED", "DOSE NOT CHANGED",

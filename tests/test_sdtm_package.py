@@ -13,7 +13,7 @@ import hashlib
 import json
 import re
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +51,7 @@ def sdtm_dir(package: Path, study: str) -> Path:
     return package / study / SDTM
 
 
-@lru_cache(maxsize=None)
+@cache
 def _read(path: str) -> tuple[pd.DataFrame, object]:
     return pyreadstat.read_xport(path)
 

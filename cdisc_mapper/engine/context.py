@@ -105,12 +105,14 @@ class BlockContext:
         recs = self.records.loc[mask.to_numpy()]
         vals = values[mask] if values is not None else None
         subj = recs[self.raw_form.subject_col] if self.raw_form.subject_col in recs else None
-        for i, (idx, rec) in enumerate(recs.iterrows()):
+        sep = self.study.separator
+        for i, (_idx, rec) in enumerate(recs.iterrows()):
             v = vals.iloc[i] if vals is not None else rec.get("__value__", "")
             self.state.problems.append(Problem(
                 study=self.study.id, dataset=self.dataset, variable=self.var,
                 file=self.raw_form.display, record=int(rec["__row__"]) if "__row__" in rec else None,
-                usubjid=None if subj is None else f"{self.study.id}{self.study.separator}{rec[self.raw_form.subject_col]}",
+                usubjid=None if subj is None else
+                f"{self.study.id}{sep}{rec[self.raw_form.subject_col]}",
                 value="" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v),
                 message=message))
 

@@ -95,7 +95,8 @@ def describe(m: Method, p: dict[str, Any], state: Any = None) -> str:
     if n == "age":
         return f"Completed years from {p['birth']} to {p['ref']}."
     if n in ("visitnum", "visit"):
-        return f"{'VISITNUM' if n == 'visitnum' else 'VISIT'} of the planned visit named by {_raw(p)}, from the trial visits (TV)."
+        what = "VISITNUM" if n == "visitnum" else "VISIT"
+        return f"{what} of the planned visit named by {_raw(p)}, from the trial visits (TV)."
     if n == "epoch":
         if "visitnum" in p:
             return f"Epoch of the planned visit {p['visitnum']} in the trial design."

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from ..errors import DataError, Problem
 from ..mapping.study import Study, load_study
@@ -96,7 +96,8 @@ def _order(study: Study) -> list[str]:
 
 
 def build_study(study_file: Path, *, ct_file: Path | None = None,
-                progress: Callable[[str], None] | None = None) -> tuple[RunState, dict[str, Final], list[str]]:
+                progress: Callable[[str], None] | None = None,
+                ) -> tuple[RunState, dict[str, Final], list[str]]:
     """Load, build and finalise every dataset of a study, in memory."""
     say = progress or (lambda _m: None)
     study = load_study(study_file)

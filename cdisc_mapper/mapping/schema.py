@@ -13,7 +13,7 @@ The schemas are generated so that the per-method parameter schemas live next to 
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from ..methods.conditions import CONDITION
@@ -218,7 +218,9 @@ def study_schema() -> dict[str, Any]:
     }
 
 
-@lru_cache(maxsize=None)
+@cache
 def schemas() -> dict[str, dict[str, Any]]:
+    from ..define.schema import define_schema   # the study-level define files (define/*.yaml)
+
     return {"study": study_schema(), "dataset": dataset_schema(),
-            "codelists": codelists_schema()}
+            "codelists": codelists_schema(), "define": define_schema()}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pandas as pd
 
 from .assign import apply_case
 from .registry import CODELIST, RAW_COLUMN, SCALAR, VALUE_MAP, VARIABLE, method

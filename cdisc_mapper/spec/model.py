@@ -17,7 +17,8 @@ Two layers:
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Literal
+from typing import Literal
+from collections.abc import Iterable
 
 DataType = Literal["Char", "Num"]
 Core = Literal["Req", "Exp", "Perm"]

@@ -17,10 +17,10 @@ from __future__ import annotations
 import csv
 import io
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Mapping
+from collections.abc import Mapping
 
 import yaml
 
@@ -56,7 +56,7 @@ def _yaml(text: str) -> dict:
 # bundled subset
 
 
-@lru_cache(maxsize=None)
+@cache
 def bundled_file(fname: str) -> tuple[dict[str, Codelist], frozenset[str], dict[str, int]]:
     """Codelists of one bundled CT file (``ct/<fname>``), its partial codelists and full term counts."""
     text = resources.files("cdisc_mapper.standards").joinpath("ct", fname).read_text(encoding="utf-8")

@@ -14,7 +14,7 @@ dictionary of TSVAL per TS parameter (:func:`ts_value_codelist`, :func:`ts_value
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -66,7 +66,7 @@ def _raw(name: str, version: str) -> dict:
     return _raw_file(_canonical_name(name), str(version))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _raw_file(name: str, version: str) -> dict:
     f = resources.files(_PACKAGE).joinpath(f"{name.lower()}-{version}.yaml")
     if not (re.fullmatch(r"[A-Za-z]+", name) and re.fullmatch(r"[0-9.]+", version) and f.is_file()):
@@ -88,7 +88,7 @@ def _cell(row: list, cols: dict[str, int], col: str):
     return row[i] if i is not None and i < len(row) else None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _datasets(name: str, version: str) -> dict[str, DatasetDef]:
     data = _raw(name, version)
     cols = _columns(name, version)
@@ -112,7 +112,7 @@ def _bundled_for(name: str, version: str) -> dict[str, Codelist]:
     return merge_ct(bundled_ct(), *(bundled_file(f)[0] for f in data.get("ct_files") or ()))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_standard(name: str, version: str, ct: str | None) -> Standard:
     datasets = _datasets(name, version)
     codelists = _bundled_for(name, version)
