@@ -48,11 +48,33 @@ def _std_codelist(state: RunState, name: str, vdef) -> str | None:
     return None
 
 
+def _codes(s: pd.Series) -> np.ndarray:
+    """Integer codes that sort like the values (missing first), per distinct value."""
+    codes, _ = pd.factorize(s, sort=True, use_na_sentinel=True)
+    return codes
+
+
 def _sort(df: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Stable sort by ``by`` (missing first), through integer codes: fast on text columns."""
     cols = [c for c in by if c in df.columns]
     if not cols:
         return df.reset_index(drop=True)
-    return df.sort_values(cols, kind="stable", na_position="first").reset_index(drop=True)
+    order = np.lexsort([_codes(df[c]) for c in reversed(cols)])
+    return df.iloc[order].reset_index(drop=True)
+
+
+def _duplicated(df: pd.DataFrame, cols: list[str]) -> np.ndarray:
+    """Rows whose values of ``cols`` occur more than once (missing equals missing)."""
+    codes = [_codes(df[c]) for c in cols]
+    order = np.lexsort(codes[::-1])
+    stacked = np.vstack([c[order] for c in codes])
+    same_as_next = np.all(stacked[:, 1:] == stacked[:, :-1], axis=0)
+    dup_sorted = np.zeros(len(df), dtype=bool)
+    dup_sorted[1:] |= same_as_next
+    dup_sorted[:-1] |= same_as_next
+    out = np.zeros(len(df), dtype=bool)
+    out[order] = dup_sorted
+    return out
 
 
 def finalize(state: RunState, built: Built) -> Final:
@@ -115,7 +137,7 @@ def finalize(state: RunState, built: Built) -> Final:
     # keys unique
     key_cols = [k for k in keys if k in df.columns]
     if key_cols:
-        dup = df.duplicated(key_cols, keep=False)
+        dup = pd.Series(_duplicated(df, key_cols), index=df.index)
         if dup.any():
             first = df[dup].iloc[0]
             same = df[dup & (df[key_cols] == first[key_cols]).all(axis=1)]
