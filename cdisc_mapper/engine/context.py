@@ -250,7 +250,9 @@ class BlockContext:
     def to_number(self, s: pd.Series) -> pd.Series:
         if pd.api.types.is_numeric_dtype(s):
             return s.astype("Float64")
-        num = pd.to_numeric(s.astype("string").str.strip(), errors="coerce")
+        num = per_unique(s, lambda u: pd.to_numeric(u.astype("string").str.strip(),
+                                                    errors="coerce").astype(object))
+        num = pd.to_numeric(num, errors="coerce")
         bad = s.notna() & num.isna()
         if bad.any():
             self.problem(bad, "not a number", s)

@@ -48,7 +48,8 @@ CONDITION = {
 def _norm(s: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(s):
         return s
-    return s.astype("string").str.strip().str.upper()
+    from ..engine.context import keys_of
+    return keys_of(s)
 
 
 def _norm_value(v):
