@@ -134,7 +134,7 @@ def build_ts(state: RunState, ct_version: str) -> Final:
                                 f"codelist {p['codelist']}")
             valcd, ref, ver = term.code, "CDISC CT", ct_version
         elif p.get("reference"):
-            ref = p["reference"]
+            ref, valcd, ver = p["reference"], p.get("code"), p.get("version")
         if len(value or "") > 200:
             raise doc.error(("trial_summary", i, "value"), "TSVAL is longer than 200 characters")
         rows.append({"STUDYID": s.id, "DOMAIN": "TS", "TSSEQ": counts[code], "TSPARMCD": code,

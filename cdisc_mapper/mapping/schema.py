@@ -192,6 +192,9 @@ def study_schema() -> dict[str, Any]:
                     "value": {"type": ["string", "number"]},
                     "codelist": {"type": "string"},
                     "reference": {"type": "string", "description": "TSVCDREF when not CDISC CT"},
+                    "code": {"type": "string", "description": "TSVALCD in that reference "
+                             "(e.g. the registry identifier or the ISO 3166 code)"},
+                    "version": {"type": "string", "description": "TSVCDVER of that reference"},
                     "null_flavor": {"enum": ["NA", "NI", "UNK", "PINF", "NINF", "OTH", "MSK"]},
                     "derive": {"type": "object", "additionalProperties": False,
                                "required": ["dataset", "stat"],
