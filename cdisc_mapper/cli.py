@@ -106,6 +106,23 @@ def cmd_convert(args, rep: Reporter) -> int:
     return 0
 
 
+def cmd_define(args, rep: Reporter) -> int:
+    from .engine.run import SDTM_DIR, build_study, data_cutoff, write_sdtm_define
+
+    ct = Path(args.ct) if args.ct else None
+    for sf in _studies(args.studies):
+        state, finals, _ = build_study(sf, ct_file=ct, progress=rep.detail)
+        folder = Path(args.out) / state.study.id
+        if not (folder / SDTM_DIR).is_dir():
+            raise UsageError(f"no SDTM package in {folder / SDTM_DIR}: run cdisc-map convert "
+                             "first (define describes the files it wrote)")
+        created = datetime.fromisoformat(args.timestamp) if args.timestamp else data_cutoff(finals)
+        specs = {n: f.spec for n, f in finals.items()}
+        paths = write_sdtm_define(state, finals, specs, folder, created, ct)
+        rep.out(f"{state.study.id}: wrote {paths[0]} and {paths[1].name}")
+    return 0
+
+
 def cmd_check(args, rep: Reporter) -> int:
     from .mapping.study import load_study
 
@@ -195,6 +212,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="XPT v5 writer: the built-in one (default, ~10x faster) or pyreadstat; "
                         "both give byte-identical files")
     c.set_defaults(func=cmd_convert)
+
+    df = sub.add_parser("define", parents=[common], help="regenerate define.xml and define.html",
+                        description="Regenerate define.xml (Define-XML 2.1) and define.html of the "
+                        "SDTM packages from the mappings, without rewriting the datasets.",
+                        epilog="examples:\n  cdisc-map define\n  cdisc-map define "
+                               "mappings/ADT2002-P2 --out pkg",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    df.add_argument("studies", nargs="*", metavar="STUDY")
+    df.add_argument("--out", default="out", help="output root folder of the packages (default ./out)")
+    df.add_argument("--ct", help="the full NCI EVS SDTM CT file the packages were converted with")
+    df.add_argument("--timestamp", help="creation date-time (default: the data cut-off)")
+    df.set_defaults(func=cmd_define)
 
     k = sub.add_parser("check", parents=[common], help="validate mapping files without running",
                        description="Load every study file and the mappings it includes, check "

@@ -155,16 +155,25 @@ def finalize(state: RunState, built: Built) -> Final:
                          df["USUBJID"])
     # codelist check for variables whose values were not already checked by their method
     specs: list[VariableSpec] = []
+    variants = _variants(mapping.data)
     for v in keep:
         params = variables.get(v.name)
         m = METHODS[params["method"]] if params else None
+        per_block = variants.get(v.name, [])
+        if len(per_block) > 1:       # one entry per block whose mapping differs
+            for _, p, _ in per_block:
+                cl_b = p.get("codelist")
+                if cl_b and p["method"] not in ("assign_ct", "decode", "hardcode_ct"):
+                    _check_terms(state, built, df, v.name, cl_b)
+            specs.append(_varying_spec(state, v, per_block))
+            continue
         cl = (params or {}).get("codelist") or _std_codelist(state, v.name, v)
         if cl and m is not None and m.name not in ("assign_ct", "decode", "hardcode_ct"):
             _check_terms(state, built, df, v.name, cl)
         specs.append(VariableSpec(
             name=v.name, label=v.label, type=v.type, role=v.role, core=v.core,
             codelist=cl if cl in state.codelists else None,
-            origin=m.origin_for(params) if m else "Not Available",
+            origin=_origin(m, params, mapping.data) if m else "Not Available",
             source=_sources_forms(mapping.data, params),
             method=m.name if m else "",
             method_text=describe(m, params, state) if m else "Not mapped: no data collected",
@@ -180,6 +189,56 @@ def finalize(state: RunState, built: Built) -> Final:
     final.where = {v: f"{doc.file}:{doc.line(p)}" for v, p in built.var_paths.items()}
     final.supp_values = supp                                        # type: ignore[attr-defined]
     return final
+
+
+def _stack_attributes(block: dict) -> set[str]:
+    stack = block.get("stack") or {}
+    return {k for attrs in (stack.get("columns") or {}).values() for k in attrs}
+
+
+def _origin(m, params, data, block: dict | None = None) -> str:
+    """The define origin; a value read from a stacked column's attribute (e.g. the test code
+    the mapping gives each column) is Assigned by the mapping, not collected."""
+    origin = m.origin_for(params)
+    if origin == "Collected" and "from" in params:
+        blocks = [block] if block else (data.get("blocks") or [data])
+        if any(params["from"] in _stack_attributes(b) for b in blocks):
+            return "Assigned"
+    return origin
+
+
+def _variants(data: dict) -> dict[str, list[tuple[str, dict, dict]]]:
+    """For variables mapped per block: (block name or source, params) when blocks differ."""
+    blocks = data.get("blocks")
+    if not blocks:
+        return {}
+    common = data.get("variables") or {}
+    out: dict[str, list[tuple[str, dict, dict]]] = {}
+    for b in blocks:
+        for name, params in (b.get("variables") or {}).items():
+            if name not in common:
+                out.setdefault(name, []).append((b.get("name") or b["source"], params, b))
+    for name in list(out):
+        if len({repr(p) for _, p, _ in out[name]}) == 1:
+            del out[name]
+    return out
+
+
+def _varying_spec(state, v, per_block) -> VariableSpec:
+    """A variable whose method differs by block: texts per block, shared facts only."""
+    methods = [METHODS[p["method"]] for _, p, _ in per_block]
+    origins = {_origin(m, p, {}, b) for m, (_, p, b) in zip(methods, per_block)}
+    lists = {p.get("codelist") for _, p, _ in per_block if p["method"] != "decode"}
+    text = " ".join(f"{name}: {describe(m, p, state)}"
+                    for m, (name, p, _) in zip(methods, per_block))
+    return VariableSpec(
+        name=v.name, label=v.label, type=v.type, role=v.role, core=v.core,
+        codelist=next(iter(lists)) if len(lists) == 1 and next(iter(lists)) in state.codelists
+        else None,
+        origin=origins.pop() if len(origins) == 1 else "Derived",
+        source=", ".join(sorted({b["source"] for _, _, b in per_block})),
+        method="by block", method_text=text,
+        sources=tuple(sorted(set().union(*(_raw_columns(p) for _, p, _ in per_block)))))
 
 
 _RESULTS = ("ORRES", "ORRESU", "STRESC", "STRESN", "STRESU")
@@ -216,8 +275,8 @@ def _value_level(state, built, df, specs) -> tuple[ValueLevel, ...]:
             out.append(ValueLevel(vname, ((testcd, codes),), VariableSpec(
                 name=vname, label=base.label, type=base.type, role=base.role, core=base.core,
                 codelist=cl if cl in state.codelists else None,
-                origin=m.origin_for(params), source=block["source"], method=m.name,
-                method_text=text,
+                origin=_origin(m, params, built.mapping.data, block), source=block["source"],
+                method=m.name, method_text=text,
                 sources=tuple(sorted(_raw_columns(params))))))
     return tuple(out)
 

@@ -151,6 +151,19 @@ def precheck(final: Final) -> None:
                         value=e.value) from None
 
 
+def write_sdtm_define(state: RunState, finals: dict[str, Final], specs: dict[str, DatasetSpec],
+                      root: Path, created: datetime, ct_file: Path | None) -> list[Path]:
+    """define.xml + define.html of the SDTM package under ``root``."""
+    from ..define import write_define
+    from ..standards import bundled_ct_version, ct_version_from_path
+
+    version = (ct_version_from_path(ct_file) if ct_file else None) or bundled_ct_version()
+    xml, html = write_define(state.study, specs, {n: f.data for n, f in finals.items()},
+                             root / SDTM_DIR, standard="SDTMIG 3.4", created=created,
+                             codelists=state.codelists, ct_versions={"SDTM": version})
+    return [xml, html, xml.parent / "define2-1.xsl"]
+
+
 def data_cutoff(finals: dict[str, Final]) -> datetime:
     """The reproducible creation timestamp: the last complete date in DM (the data cut-off)."""
     dm = finals["DM"].data
@@ -184,6 +197,7 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
     staging = Path(tempfile.mkdtemp(prefix=f".{state.study.id}.", dir=target.parent))
     try:
         specs, files = write_package(state, finals, staging, stamp, xpt_engine)
+        files += write_sdtm_define(state, finals, specs, staging, stamp, ct_file)
         old = None
         if target.exists():
             old = target.with_name(f".{target.name}.old")

@@ -135,6 +135,11 @@ def build_ts(state: RunState, ct_version: str) -> Final:
             valcd, ref, ver = term.code, "CDISC CT", ct_version
         elif p.get("reference"):
             ref, valcd, ver = p["reference"], p.get("code"), p.get("version")
+            dictnam = state.codelists.get("DICTNAM")
+            if dictnam is not None and ref not in dictnam.values():
+                raise doc.error(("trial_summary", i, "reference"), f"{ref!r} is not a term of "
+                                "codelist DICTNAM (TSVCDREF); add it to an extension of DICTNAM "
+                                "in the study's codelists")
         if len(value or "") > 200:
             raise doc.error(("trial_summary", i, "value"), "TSVAL is longer than 200 characters")
         rows.append({"STUDYID": s.id, "DOMAIN": "TS", "TSSEQ": counts[code], "TSPARMCD": code,
