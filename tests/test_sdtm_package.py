@@ -586,7 +586,7 @@ KEYS = {
     "DM": ["USUBJID"], "AE": ["USUBJID", "AESEQ"], "EX": ["USUBJID", "EXSEQ"],
     "DS": ["USUBJID", "DSSEQ"], "QS": ["USUBJID", "QSSEQ"], "SV": ["USUBJID", "VISITNUM"],
     "TA": ["ARMCD", "TAETORD"], "TE": ["ETCD"], "TV": ["VISITNUM", "ARMCD"],
-    "TI": ["IETESTCD"], "TS": ["TSPARMCD", "TSSEQ"],
+    "TI": ["IETESTCD"], "TS": ["TSPARMCD", "TSSEQ"], "SE": ["USUBJID", "SESEQ"],
     "SUPPAE": ["USUBJID", "IDVAR", "IDVARVAL", "QNAM"],
     "SUPPDM": ["USUBJID", "IDVAR", "IDVARVAL", "QNAM"],
     "SUPPEX": ["USUBJID", "IDVAR", "IDVARVAL", "QNAM"],
@@ -741,9 +741,34 @@ def _digests(folder: Path) -> dict[str, str]:
 def test_converting_twice_gives_identical_files(package, root, tmp_path):
     again = _convert_all(root, tmp_path / "again")
     first, second = _digests(package), _digests(again)
-    # per study: lineage, problems, XPT + JSON per dataset, define.xml + define.html + stylesheet
-    assert len(first) == 2 * (1 + 1 + 2 * 14 + 3)
+    # per study: lineage, problems, XPT + JSON for 15 datasets, define.xml + .html + stylesheet
+    assert len(first) == 2 * (1 + 1 + 2 * 15 + 3)
     assert first.keys() == second.keys()
     differ = [k for k in first if first[k] != second[k]]
     assert not differ, f"files differ between two runs: {differ}"
     assert not [p for p in again.iterdir() if p.name.startswith(".")], "staging left behind"
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_subject_elements_follow_the_arm_and_cover_the_participation(package, study):
+    """SE: each subject's elements in TA order, contiguous, from consent to end of participation,
+    and every dated EPOCH of EX/AE/DS falls in the element of that epoch."""
+    se = xpt(package, study, "SE")
+    ta = xpt(package, study, "TA")
+    dm = xpt(package, study, "DM").set_index("USUBJID")
+    for usubjid, g in se.groupby("USUBJID"):
+        g = g.sort_values("SESEQ")
+        arm = dm.loc[usubjid, "ACTARMCD"] or dm.loc[usubjid, "ARMCD"]
+        planned = ta[ta.ARMCD == arm].sort_values("TAETORD").ETCD.tolist()
+        assert g.ETCD.tolist() == planned[:len(g)]
+        assert g.SESTDTC.iloc[0][:10] == dm.loc[usubjid, "RFICDTC"][:10]
+        assert (g.SEENDTC.iloc[:-1].to_numpy() == g.SESTDTC.iloc[1:].to_numpy()).all()
+        assert g.SEENDTC.iloc[-1][:10] == dm.loc[usubjid, "RFPENDTC"][:10]
+    for ds, dtc in (("EX", "EXSTDTC"), ("AE", "AESTDTC"), ("DS", "DSSTDTC")):
+        df = xpt(package, study, ds)
+        df = df[(df.EPOCH != "") & (df[dtc].str.len() >= 10)]
+        for _, rec in df.iterrows():
+            el = se[(se.USUBJID == rec.USUBJID) & (se.EPOCH == rec.EPOCH)]
+            assert len(el) == 1, (ds, rec.USUBJID, rec.EPOCH)
+            day = rec[dtc][:10]
+            assert el.SESTDTC.iloc[0][:10] <= day, (ds, rec.USUBJID, day)

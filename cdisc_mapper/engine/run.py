@@ -22,7 +22,7 @@ from ..standards import bundled_ct, load_ct, load_standard
 from .build import build
 from .context import RunState
 from .finalize import Final, build_supp, finalize
-from .trial_design import build_ta, build_te, build_ti, build_ts, build_tv
+from .trial_design import build_se, build_ta, build_te, build_ti, build_ts, build_tv
 
 SDTM_DIR = Path("tabulations") / "sdtm"
 
@@ -120,14 +120,14 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
         say(f"{study.id}: {name} {len(final.data):,} records "
             f"({time.perf_counter() - t0:.1f} s)")
     ct_version = standard.ct_version
-    for builder in (build_ta, build_te, build_tv, build_ti):
+    for builder in (build_ta, build_te, build_tv, build_ti, build_se):
         f = builder(state)
         if f is not None:
             finals[f.spec.name] = f
             state.datasets[f.spec.name] = f.data
     ts = build_ts(state, ct_version)
     finals["TS"] = ts
-    say(f"{study.id}: trial design TA, TE, TV, TI, TS")
+    say(f"{study.id}: trial design TA, TE, TV, TI, TS; subject elements SE")
     return state, finals, notes
 
 

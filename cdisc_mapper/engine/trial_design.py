@@ -18,7 +18,8 @@ from .finalize import Final
 
 
 def _final(state: RunState, name: str, rows: list[dict], lines: list[int],
-           origins: dict[str, str], text: dict[str, str]) -> Final:
+           origins: dict[str, str], text: dict[str, str],
+           order: tuple[str, ...] | None = None) -> Final:
     std = state.standard.dataset(name)
     if std is None:
         raise MappingError(f"{name} is not defined in {state.standard.name}")
@@ -41,7 +42,8 @@ def _final(state: RunState, name: str, rows: list[dict], lines: list[int],
     spec = DatasetSpec(name, std.label, std.cls, std.structure, tuple(k for k in std.keys
                                                                       if k in df.columns),
                        tuple(specs), f"{state.standard.name} {state.standard.version}")
-    df = df.sort_values(list(spec.keys), kind="stable") if spec.keys else df
+    by = list(order or spec.keys)
+    df = df.sort_values(by, kind="stable") if by else df
     order = df.index.to_numpy()
     lineage = pd.DataFrame({"__block__": 0, "__row__": [lines[i] for i in order],
                             "__column__": None})
@@ -91,6 +93,71 @@ def build_ti(state: RunState) -> Final | None:
              "IECAT": c["category"], "TIVERS": c.get("version")} for c in s.inclusion]
     return _final(state, "TI", rows, [_line(state, "inclusion", i) for i in range(len(rows))],
                   {}, {})
+
+
+def build_se(state: RunState) -> Final | None:
+    """SE — Subject Elements: for each subject, the elements of the actual arm in order, each
+    starting at the subject's epoch start date (the study file's ``epochs``) and ending where the
+    next one starts; the last ends at RFPENDTC.  Elements whose start date is unknown (e.g. the
+    treatment of a subject never dosed) are left out."""
+    from ..methods.dates import study_day
+
+    s = state.study
+    dm = state.datasets.get("DM")
+    if dm is None or "ARMCD" not in dm.columns:
+        return None
+    starts = {e.epoch: e for e in s.epochs}
+    elements = {e.etcd: e for e in s.elements}
+    arms = {a.armcd: a for a in s.arms}
+    rows, lines = [], []
+    for _, subj in dm.iterrows():
+        arm = arms.get(subj.get("ACTARMCD")) or arms.get(subj.get("ARMCD"))
+        if arm is None:
+            continue
+        spans = []
+        for order, etcd in enumerate(arm.elements, 1):
+            el = elements[etcd]
+            ep = starts.get(el.epoch)
+            value = subj.get(ep.start) if ep is not None else None
+            if value is None or value is pd.NA or len(str(value)) < 10:
+                continue
+            day = pd.Timestamp(str(value)[:10]) + pd.Timedelta(days=ep.days_after)
+            start = str(value) if ep.days_after == 0 else day.strftime("%Y-%m-%d")
+            spans.append((order, el, start))
+        for k, (order, el, start) in enumerate(spans):
+            if k + 1 < len(spans):
+                end = spans[k + 1][2]
+            else:
+                end = subj.get("RFPENDTC")
+                end = None if end is None or end is pd.NA else str(end)
+            rows.append({"STUDYID": s.id, "DOMAIN": "SE", "USUBJID": subj["USUBJID"],
+                         "ETCD": el.etcd, "ELEMENT": el.element, "TAETORD": order,
+                         "EPOCH": el.epoch, "SESTDTC": start, "SEENDTC": end,
+                         "__ref__": subj.get("RFSTDTC")})
+            lines.append(_line(state, "arms", s.arms.index(arm), "elements", order - 1))
+    if not rows:
+        return None
+    frame = pd.DataFrame(rows)
+    ref = frame.pop("__ref__").astype("string")
+    frame["SESTDY"] = study_day(frame["SESTDTC"].astype("string"), ref)
+    frame["SEENDY"] = study_day(frame["SEENDTC"].astype("string"), ref)
+    frame["__line__"] = lines
+    frame = frame.sort_values(["USUBJID", "SESTDTC", "TAETORD"], kind="stable")
+    frame["SESEQ"] = frame.groupby("USUBJID", sort=False).cumcount() + 1
+    lines = frame.pop("__line__").tolist()
+    final = _final(state, "SE", frame.to_dict("records"), lines,
+                   {"SESEQ": "Derived", "SESTDTC": "Derived", "SEENDTC": "Derived",
+                    "SESTDY": "Derived", "SEENDY": "Derived", "ETCD": "Derived",
+                    "ELEMENT": "Derived", "TAETORD": "Derived", "EPOCH": "Derived"},
+                   {"ETCD": "The elements of the subject's actual arm (TA), in order.",
+                    "SESTDTC": "The subject's start date of the element's epoch, from the "
+                               "reference dates the study file names for each epoch.",
+                    "SEENDTC": "The start of the next element; for the last element, RFPENDTC.",
+                    "SESEQ": "Record number within subject, by start date.",
+                    "SESTDY": "Study day of SESTDTC relative to RFSTDTC (no day 0).",
+                    "SEENDY": "Study day of SEENDTC relative to RFSTDTC (no day 0)."},
+                   order=("STUDYID", "USUBJID", "SESEQ"))
+    return final
 
 
 def _derive(state: RunState, d: dict) -> str | None:
