@@ -19,6 +19,7 @@ examples:
   cdisc-map convert                          convert the bundled sample study into ./out
   cdisc-map convert mappings/ADT2002-P2/study.yaml --out /tmp/pkg
   cdisc-map check                            check every mapping file, run nothing
+  cdisc-map validate out/ADT2002-P2 --format html,xlsx,json,junit --out reports
   cdisc-map trace out/ADT2002-P2 AE --usubjid ADT2002-P2-01-001 --seq 1
   cdisc-map synth --study ADT2002-P2 --subjects 10000 --out /tmp/big
   cdisc-map docs                             write the mapping-language reference
@@ -96,13 +97,33 @@ def cmd_convert(args, rep: Reporter) -> int:
         results.append(res)
         for note in res.notes:
             rep.detail(f"  note: {note}")
+        if not args.no_validate:
+            from .validate import validate
+
+            v = validate(res.out_dir, ct=ct)
+            v.write_reports(res.out_dir / "reports", ("json", "html"))
+            res.validation = v
+            rep.info(f"{res.study.id}: {v.summary()}")
     rep.out("")
-    rep.out(f"{'study':<12} {'datasets':>8} {'records':>10} {'problems':>8}  folder")
+    rep.out(f"{'study':<12} {'datasets':>8} {'records':>10} {'problems':>8} {'findings':>17}"
+            "  folder")
+    failed = False
     for r in results:
-        rep.out(f"{r.study.id:<12} {len(r.datasets):>8} {r.records:>10,} {len(r.problems):>8}  "
-                f"{r.out_dir / 'tabulations' / 'sdtm'}")
+        v = getattr(r, "validation", None)
+        if v is not None:
+            c = v.counts()
+            found = f"{c.get('error', 0)}E {c.get('warning', 0)}W {c.get('notice', 0)}N"
+            failed |= args.fail_on is not None and v.exit_code(args.fail_on) != 0
+        else:
+            found = "not validated"
+        rep.out(f"{r.study.id:<12} {len(r.datasets):>8} {r.records:>10,} {len(r.problems):>8} "
+                f"{found:>17}  {r.out_dir}")
     rep.out(f"done in {time.perf_counter() - t0:.1f} s; lineage in tabulations/sdtm/lineage.json, "
-            "data problems in reports/data-problems.csv")
+            "data problems and validation reports in reports/")
+    if failed:
+        print(f"error: the written package has conformance findings at or above "
+              f"{args.fail_on}; see reports/validation.html", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -208,6 +229,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "in reports/data-problems.csv)")
     c.add_argument("--timestamp", help="creation date-time written in the files (ISO 8601; "
                                        "default: the data cut-off, so reruns are identical)")
+    c.add_argument("--no-validate", action="store_true",
+                   help="do not validate the written package (by default its conformance report "
+                        "goes to reports/validation.html and .json)")
+    c.add_argument("--fail-on", choices=["error", "warning", "notice"], default=None,
+                   help="exit 1 when the validation of the written package finds something at "
+                        "or above this severity (default: report only)")
     c.add_argument("--xpt-writer", choices=["native", "pyreadstat"], default="native",
                    help="XPT v5 writer: the built-in one (default, ~10x faster) or pyreadstat; "
                         "both give byte-identical files")
@@ -248,6 +275,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="folder (default: samples/<STUDY>)")
     s.add_argument("--nest", action="store_true", help="write into OUT/<STUDY>")
     s.set_defaults(func=cmd_synth)
+
+    from .validate.cli import add_parser as add_validate_parser
+
+    add_validate_parser(sub, common)
 
     d = sub.add_parser("docs", parents=[common], help="write the mapping-language reference",
                        description="Generate the reference of the mapping language (every method "

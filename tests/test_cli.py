@@ -293,11 +293,14 @@ def test_summary_names_datasets_records_problems_and_folder(phase2):
     folder = out / "ADT2002-P2" / SDTM
     xpts = sorted(folder.glob("*.xpt"))
     records = sum(len(pyreadstat.read_xport(str(f))[0]) for f in xpts)
-    header = re.search(r"^study\s+datasets\s+records\s+problems\s+folder$", r.stdout, re.M)
+    header = re.search(r"^study\s+datasets\s+records\s+problems\s+findings\s+folder$",
+                       r.stdout, re.M)
     assert header, r.stdout
-    row = re.search(rf"^ADT2002-P2\s+{len(xpts)}\s+{records:,}\s+0\s+(\S+)$", r.stdout, re.M)
+    row = re.search(rf"^ADT2002-P2\s+{len(xpts)}\s+{records:,}\s+0\s+0E 0W 0N\s+(\S+)$",
+                    r.stdout, re.M)
     assert row, r.stdout
-    assert Path(row.group(1)) == folder
+    assert Path(row.group(1)) == out / "ADT2002-P2"
+    assert (out / "ADT2002-P2" / "reports" / "validation.html").is_file()
     assert "Traceback" not in r.stderr and not error_lines(r.stderr)
 
 

@@ -271,7 +271,7 @@ def test_required_variables_are_never_null(package, study, sdtmig):
 TS_VALUE_CODELISTS = {
     "TPHASE": "C66737", "STYPE": "C99077", "TTYPE": "C66739", "TBLIND": "C66735",
     "TCNTRL": "C66785", "TINDTP": "C66736", "INTMODEL": "C99076", "INTTYPE": "C99078",
-    "RANDOM": "C66742", "ADDON": "C66742", "HLTSUBJI": "C66742", "SEXPOP": "C66732",
+    "RANDOM": "C66742", "ADDON": "C66742", "ADAPT": "C66742", "HLTSUBJI": "C66742", "SEXPOP": "C66732",
     "ROUTE": "C66729", "DOSU": "C71620", "SDTIGVER": "C160924", "SDTMVER": "C160923",
 }
 # Sponsor terms: the only values outside CDISC CT (declared as sponsor terms in define.xml).
@@ -323,7 +323,7 @@ def test_coded_values_are_cdisc_submission_values(package, study, sdtmig, ct):
     assert checked > 40
     # TSVAL from a CDISC codelist
     ts = xpt(package, study, "TS")
-    assert set(ts.TSVCDREF) <= {"", "CDISC CT", "ISO 3166", "ISO 8601", "ClinicalTrials.gov",
+    assert set(ts.TSVCDREF) <= {"", "CDISC CT", "ISO 3166", "ISO 8601", "SNOMED", "ClinicalTrials.gov",
                                 "Clinical Research Information Service"}
     for _, r in ts[ts.TSVCDREF == "CDISC CT"].iterrows():
         codelist = TS_VALUE_CODELISTS[r.TSPARMCD]
