@@ -19,6 +19,7 @@ examples:
   cdisc-map convert                          convert the bundled sample study into ./out
   cdisc-map convert mappings/ADT2002-P2/study.yaml --out /tmp/pkg
   cdisc-map check                            check every mapping file, run nothing
+  cdisc-map results out/ADT2002-P2           the publication's tables from the ADaM files
   cdisc-map validate out/ADT2002-P2 --format html,xlsx,json,junit --out reports
   cdisc-map trace out/ADT2002-P2 AE --usubjid ADT2002-P2-01-001 --seq 1
   cdisc-map synth --study ADT2002-P2 --subjects 10000 --out /tmp/big
@@ -93,7 +94,8 @@ def cmd_convert(args, rep: Reporter) -> int:
     for i, sf in enumerate(studies, 1):
         rep.info(f"[{i}/{len(studies)}] {sf}")
         res = convert_study(sf, out, ct_file=ct, allow_problems=args.allow_problems,
-                            created=created, progress=rep.info, xpt_engine=args.xpt_writer)
+                            created=created, progress=rep.info, xpt_engine=args.xpt_writer,
+                            analysis=not args.sdtm_only)
         results.append(res)
         for note in res.notes:
             rep.detail(f"  note: {note}")
@@ -116,10 +118,11 @@ def cmd_convert(args, rep: Reporter) -> int:
             failed |= args.fail_on is not None and v.exit_code(args.fail_on) != 0
         else:
             found = "not validated"
-        rep.out(f"{r.study.id:<12} {len(r.datasets):>8} {r.records:>10,} {len(r.problems):>8} "
+        n_ds = len(r.datasets) + (len(r.adam.data) if r.adam is not None else 0)
+        rep.out(f"{r.study.id:<12} {n_ds:>8} {r.records:>10,} {len(r.problems):>8} "
                 f"{found:>17}  {r.out_dir}")
-    rep.out(f"done in {time.perf_counter() - t0:.1f} s; lineage in tabulations/sdtm/lineage.json, "
-            "data problems and validation reports in reports/")
+    rep.out(f"done in {time.perf_counter() - t0:.1f} s; SDTM in tabulations/sdtm, ADaM and "
+            "results in analysis/adam, data problems and validation reports in reports/")
     if failed:
         print(f"error: the written package has conformance findings at or above "
               f"{args.fail_on}; see reports/validation.html", file=sys.stderr)
@@ -144,13 +147,32 @@ def cmd_define(args, rep: Reporter) -> int:
     return 0
 
 
+def cmd_results(args, rep: Reporter) -> int:
+    from .results import write_results
+
+    folder = Path(args.package)
+    adam = folder / "analysis" / "adam"
+    if not adam.is_dir():
+        raise UsageError(f"no ADaM package in {adam}: run cdisc-map convert first")
+    paths = write_results(adam, args.study or folder.name)
+    html = next((p for p in paths if p.suffix == ".html"), paths[0])
+    rep.out(f"wrote {len(paths)} files; open {html}")
+    return 0
+
+
 def cmd_check(args, rep: Reporter) -> int:
     from .mapping.study import load_study
 
+    from .adam.loader import load_specs
+    from .define.studyinfo import default_define_dir, load_define_info
+
     for sf in _studies(args.studies):
         study = load_study(sf)
-        rep.out(f"{sf}: ok ({len(study.datasets)} dataset mappings: "
-                f"{', '.join(sorted(study.datasets))}; {len(study.codelists)} sponsor codelists)")
+        adam = load_specs(study) if study.doc.data["study"].get("analysis") else {}
+        load_define_info(study.id, default_define_dir(study.file))
+        rep.out(f"{sf}: ok ({len(study.datasets)} SDTM mappings: "
+                f"{', '.join(sorted(study.datasets))}; {len(adam)} ADaM specs: "
+                f"{', '.join(sorted(adam)) or 'none'}; {len(study.codelists)} sponsor codelists)")
     return 0
 
 
@@ -171,12 +193,15 @@ def cmd_synth(args, rep: Reporter) -> int:
 
 
 def cmd_docs(args, rep: Reporter) -> int:
+    from .adam.docs import reference_markdown as adam_reference
     from .mapping.docs import reference_markdown
 
-    out = Path(args.out) if args.out else _project_root() / "docs" / "mapping-language.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(reference_markdown(), encoding="utf-8")
-    rep.out(f"wrote {out}")
+    folder = Path(args.out) if args.out else _project_root() / "docs"
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in (("mapping-language.md", reference_markdown()),
+                       ("adam-language.md", adam_reference())):
+        (folder / name).write_text(text, encoding="utf-8")
+        rep.out(f"wrote {folder / name}")
     return 0
 
 
@@ -229,6 +254,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "in reports/data-problems.csv)")
     c.add_argument("--timestamp", help="creation date-time written in the files (ISO 8601; "
                                        "default: the data cut-off, so reruns are identical)")
+    c.add_argument("--sdtm-only", action="store_true",
+                   help="stop after SDTM (no ADaM datasets, results or ADaM define.xml)")
     c.add_argument("--no-validate", action="store_true",
                    help="do not validate the written package (by default its conformance report "
                         "goes to reports/validation.html and .json)")
@@ -251,6 +278,18 @@ def build_parser() -> argparse.ArgumentParser:
     df.add_argument("--ct", help="the full NCI EVS SDTM CT file the packages were converted with")
     df.add_argument("--timestamp", help="creation date-time (default: the data cut-off)")
     df.set_defaults(func=cmd_define)
+
+    rs = sub.add_parser("results", parents=[common],
+                        help="recompute the results tables from written ADaM datasets",
+                        description="Compute the tables of the publication (responder rates with "
+                        "chi-square tests, change from baseline with tests between arms, adverse "
+                        "events by SOC/PT and severity) from the ADaM XPT files alone, and write "
+                        "them as CSV and one HTML page under analysis/adam/results.",
+                        epilog="example:\n  cdisc-map results out/ADT2002-P2",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    rs.add_argument("package", help="a study's output folder, e.g. out/ADT2002-P2")
+    rs.add_argument("--study", help="study id (default: the folder name)")
+    rs.set_defaults(func=cmd_results)
 
     k = sub.add_parser("check", parents=[common], help="validate mapping files without running",
                        description="Load every study file and the mappings it includes, check "
@@ -283,9 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("docs", parents=[common], help="write the mapping-language reference",
                        description="Generate the reference of the mapping language (every method "
                        "with its parameters and an example) from the schema and the methods.",
-                       epilog="examples:\n  cdisc-map docs\n  cdisc-map docs --out /tmp/ref.md",
+                       epilog="examples:\n  cdisc-map docs\n  cdisc-map docs --out /tmp/ref",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    d.add_argument("--out", help="file (default docs/mapping-language.md)")
+    d.add_argument("--out", help="folder (default docs/): mapping-language.md (SDTM) and "
+                                 "adam-language.md (ADaM)")
     d.set_defaults(func=cmd_docs)
 
     sc = sub.add_parser("schema", parents=[common], help="write the JSON Schemas of the mapping files",

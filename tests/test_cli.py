@@ -291,7 +291,9 @@ def test_check_on_the_sample(root):
 def test_summary_names_datasets_records_problems_and_folder(phase2):
     out, r = phase2
     folder = out / "ADT2002-P2" / SDTM
-    xpts = sorted(folder.glob("*.xpt"))
+    adam = out / "ADT2002-P2" / "analysis" / "adam" / "datasets"
+    xpts = sorted(folder.glob("*.xpt")) + sorted(adam.glob("*.xpt"))
+    assert len(list(adam.glob("*.xpt"))) == 3
     records = sum(len(pyreadstat.read_xport(str(f))[0]) for f in xpts)
     header = re.search(r"^study\s+datasets\s+records\s+problems\s+findings\s+folder$",
                        r.stdout, re.M)

@@ -104,3 +104,9 @@ def test_sample_mappings_validate():
     for f in sorted((ROOT / "mappings").glob("*/study.yaml")):
         study = load_study(f)
         assert {"DM", "AE", "EX", "QS", "DS", "SV"} <= set(study.datasets)
+
+
+def test_committed_adam_reference_equals_a_fresh_generation():
+    from cdisc_mapper.adam.docs import reference_markdown as adam_reference
+    committed = (ROOT / "docs" / "adam-language.md").read_text(encoding="utf-8")
+    assert committed == adam_reference(), "run `cdisc-map docs` to refresh the reference"

@@ -56,9 +56,13 @@ class StudyResult:
     notes: list[str]
     files: list[Path] = field(default_factory=list)
     seconds: float = 0.0
+    record_counts: dict[str, int] = field(default_factory=dict)   # SDTM, and ADaM when run
+    adam: object | None = None                                     # the AdamResult, when run
 
     @property
     def records(self) -> int:
+        if self.record_counts:
+            return sum(self.record_counts.values())
         return sum(len(f.data) for f in self.datasets.values())
 
 
@@ -180,8 +184,14 @@ def data_cutoff(finals: dict[str, Final]) -> datetime:
 def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = None,
                   allow_problems: bool = False, created: datetime | None = None,
                   progress: Callable[[str], None] | None = None,
-                  xpt_engine: str = "native") -> StudyResult:
-    """Build a study and write its SDTM package under ``out_root/<STUDYID>/``."""
+                  xpt_engine: str = "native", analysis: bool = False) -> StudyResult:
+    """Build a study and write its SDTM package under ``out_root/<STUDYID>/``.
+
+    With ``analysis``, the study's ADaM datasets are then derived from the SDTM files just
+    written, with their define.xml and the results tables, into the same staging folder: the
+    whole study folder is replaced at once or not at all.  The SDTM tables are released from
+    memory before ADaM runs (ADaM reads the written files), so ``datasets[*].data`` is then
+    empty and ``record_counts`` holds the counts."""
     from .output import write_package
 
     t0 = time.perf_counter()
@@ -198,6 +208,15 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
     try:
         specs, files = write_package(state, finals, staging, stamp, xpt_engine)
         files += write_sdtm_define(state, finals, specs, staging, stamp, ct_file)
+        counts = {n: len(f.data) for n, f in finals.items()}
+        adam = None
+        if analysis and state.study.doc.data["study"].get("analysis"):
+            for f in finals.values():              # ADaM reads the written SDTM files
+                f.data = f.data.iloc[0:0]
+            state.datasets.clear()
+            adam, more = write_analysis(state, staging, stamp, progress)
+            files += more
+            counts.update({n: len(df) for n, df in adam.data.items()})
         old = None
         if target.exists():
             old = target.with_name(f".{target.name}.old")
@@ -212,4 +231,32 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
         raise
     files = [target / f.relative_to(staging) for f in files]
     return StudyResult(state.study, target, finals, specs, state.problems, notes, files,
-                       time.perf_counter() - t0)
+                       time.perf_counter() - t0, counts, adam)
+
+
+ADAM_DIR = Path("analysis") / "adam"
+
+
+def write_analysis(state: RunState, root: Path, created: datetime,
+                   progress: Callable[[str], None] | None) -> tuple[object, list[Path]]:
+    """ADaM datasets from the SDTM files under ``root``, their define.xml, and the results."""
+    from ..adam.run import convert_adam, parameter_codelists
+    from ..define import write_define
+    from ..results import write_results
+
+    adam = convert_adam(state.study, root / SDTM_DIR, root, created=created, progress=progress)
+    files = list(adam.files)
+    if not adam.data:
+        return adam, files
+    codelists = {**bundled_ct_adam(), **state.codelists, **parameter_codelists(adam.finals)}
+    folder = root / ADAM_DIR
+    xml, html = write_define(state.study, adam.specs, adam.data, folder, standard="ADaMIG 1.3",
+                             created=created, codelists=codelists)
+    files += [xml, html, folder / "define2-1.xsl"]
+    files += write_results(folder, state.study.id)
+    return adam, files
+
+
+def bundled_ct_adam() -> dict[str, Codelist]:
+    """The bundled ADaM codelists (DTYPE, DATEFL, …)."""
+    return dict(load_standard("ADaMIG", "1.3").codelists)
