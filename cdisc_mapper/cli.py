@@ -75,6 +75,25 @@ class Reporter:
             print(msg, flush=True)
 
 
+def _validate_written(res, ct):
+    """Validate a package just written; its reports name the package relative to the output
+    root and carry the package's own timestamp, so reruns give identical files."""
+    import os
+
+    from .engine.run import data_cutoff_of
+    from .validate import validate
+
+    here = Path.cwd()
+    os.chdir(res.out_dir.parent)
+    try:
+        v = validate(Path(res.out_dir.name), ct=ct)
+    finally:
+        os.chdir(here)
+    v.reproducible(data_cutoff_of(res))
+    v.write_reports(res.out_dir / "reports", ("json", "html"))
+    return v
+
+
 def cmd_convert(args, rep: Reporter) -> int:
     from .engine.run import convert_study
 
@@ -102,8 +121,7 @@ def cmd_convert(args, rep: Reporter) -> int:
         if not args.no_validate:
             from .validate import validate
 
-            v = validate(res.out_dir, ct=ct)
-            v.write_reports(res.out_dir / "reports", ("json", "html"))
+            v = _validate_written(res, ct)
             res.validation = v
             rep.info(f"{res.study.id}: {v.summary()}")
     rep.out("")

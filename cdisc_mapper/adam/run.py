@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,7 +27,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from .. import __version__
-from ..io.atomic import write_bytes_atomic
+from ..io.atomic import replaced_folder, write_bytes_atomic
 from ..io.datasetjson import write_dataset_json
 from ..io.xpt import write_xpt, xpt_file_name
 from ..errors import UsageError
@@ -143,18 +141,6 @@ def lineage_document(study: Study, finals: dict[str, AdamFinal], specs_files: di
     return json.dumps(doc, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def _swap(staging: Path, target: Path) -> None:
-    old = None
-    if target.exists():
-        old = target.with_name(f".{target.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
-        target.rename(old)
-    staging.rename(target)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
 def convert_adam(study: Study, sdtm_dir: Path, out_dir: Path, *, created: datetime,
                  progress: Callable[[str], None] | None = None) -> AdamResult:
     """Build every ADaM dataset of ``study`` from the SDTM XPT files in ``sdtm_dir`` and write
@@ -171,11 +157,9 @@ def convert_adam(study: Study, sdtm_dir: Path, out_dir: Path, *, created: dateti
     if not specs:       # the study names no ADaM specs (no study.analysis): nothing to write
         return AdamResult(study, Path(out_dir), {}, {}, [], seconds=time.perf_counter() - t0)
     target = Path(out_dir) / DATASETS_DIR
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".datasets.", dir=target.parent))
     written: dict[str, DatasetSpec] = {}
     files: list[Path] = []
-    try:
+    with replaced_folder(target) as staging:
         for name in sorted(finals):
             f = finals[name]
             xpt = staging / xpt_file_name(name)
@@ -194,10 +178,6 @@ def convert_adam(study: Study, sdtm_dir: Path, out_dir: Path, *, created: dateti
         write_bytes_atomic(lin, lineage_document(study, finals, spec_files,
                                                  Path(rel).as_posix()))
         files.append(lin)
-        _swap(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     files = [target / f.relative_to(staging) for f in files]
     return AdamResult(study, Path(out_dir), written, {n: f.data for n, f in finals.items()},
                       files, finals, parameter_codelists(finals),

@@ -7,8 +7,6 @@ half-written output and a previous good package stays as it was.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +14,7 @@ from pathlib import Path
 from collections.abc import Callable
 
 from ..errors import DataError, Problem
+from ..io.atomic import replaced_folder
 from ..mapping.study import Study, load_study
 from ..spec.model import Codelist, DatasetSpec, Term
 from ..standards import bundled_ct, load_ct, load_standard
@@ -58,6 +57,7 @@ class StudyResult:
     seconds: float = 0.0
     record_counts: dict[str, int] = field(default_factory=dict)   # SDTM, and ADaM when run
     adam: object | None = None                                     # the AdamResult, when run
+    created: datetime | None = None                                # timestamp in the files
 
     @property
     def records(self) -> int:
@@ -168,6 +168,11 @@ def write_sdtm_define(state: RunState, finals: dict[str, Final], specs: dict[str
     return [xml, html, xml.parent / "define2-1.xsl"]
 
 
+def data_cutoff_of(result: StudyResult) -> datetime:
+    """The timestamp the study's files carry."""
+    return result.created or datetime(2000, 1, 1)
+
+
 def data_cutoff(finals: dict[str, Final]) -> datetime:
     """The reproducible creation timestamp: the last complete date in DM (the data cut-off)."""
     dm = finals["DM"].data
@@ -203,9 +208,7 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
         precheck(final)
     stamp = created or data_cutoff(finals)
     target = Path(out_root) / state.study.id
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{state.study.id}.", dir=target.parent))
-    try:
+    with replaced_folder(target) as staging:
         specs, files = write_package(state, finals, staging, stamp, xpt_engine)
         files += write_sdtm_define(state, finals, specs, staging, stamp, ct_file)
         counts = {n: len(f.data) for n, f in finals.items()}
@@ -217,21 +220,9 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
             adam, more = write_analysis(state, staging, stamp, progress)
             files += more
             counts.update({n: len(df) for n, df in adam.data.items()})
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            target.rename(old)
-        staging.rename(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     files = [target / f.relative_to(staging) for f in files]
     return StudyResult(state.study, target, finals, specs, state.problems, notes, files,
-                       time.perf_counter() - t0, counts, adam)
+                       time.perf_counter() - t0, counts, adam, stamp)
 
 
 ADAM_DIR = Path("analysis") / "adam"

@@ -93,3 +93,36 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, encoding: str 
                       fsync: bool = False) -> None:
     """Write ``text`` to ``path`` atomically (no newline translation)."""
     write_bytes_atomic(path, text.encode(encoding), fsync=fsync)
+
+
+@contextmanager
+def replaced_folder(target: str | os.PathLike[str], prefix: str = "") -> Iterator[Path]:
+    """Build a folder in a staging folder beside ``target``, then put it in ``target``'s place.
+
+    The body writes into the yielded staging folder.  When it finishes, ``target`` (if any) is
+    swapped out and removed; when it raises, the staging folder is removed and ``target`` stays
+    as it was — a folder is replaced whole or not at all::
+
+        with replaced_folder(out / "STUDY") as staging:
+            write_everything(staging)
+    """
+    import shutil
+    import tempfile
+
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{prefix or target.name}.", dir=target.parent))
+    try:
+        yield staging
+        old = None
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            target.rename(old)
+        staging.rename(target)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

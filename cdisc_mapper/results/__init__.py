@@ -9,15 +9,13 @@ the tables as DataFrames; :func:`write_results` writes them as CSV files and one
 from __future__ import annotations
 
 import hashlib
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from ..errors import DataError, UsageError
-from ..io.atomic import write_bytes_atomic
+from ..io.atomic import replaced_folder, write_bytes_atomic
 from .html import render_html
 from .tables import ae_tables, change_tables, read_dataset, responder_tables
 
@@ -104,24 +102,11 @@ def write_results(adam_dir: Path, study_id: str) -> list[Path]:
                         file=str(datasets_folder(adam_dir) / "adsl.xpt"))
     root = adam_dir if (adam_dir / "datasets").is_dir() else adam_dir.parent
     target = root / "results"
-    staging = Path(tempfile.mkdtemp(prefix=".results.", dir=root))
     files: list[Path] = []
-    try:
+    with replaced_folder(target) as staging:
         for key, name in RESULT_TABLES.items():
             write_bytes_atomic(staging / name, _csv(res[key]))
             files.append(staging / name)
         write_bytes_atomic(staging / "results.html", render_html(res).encode("utf-8"))
         files.append(staging / "results.html")
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            target.rename(old)
-        staging.rename(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return [target / f.name for f in files]

@@ -80,6 +80,17 @@ class ValidationResult:
         counts = self.counts()
         return any(counts[s] for s in SEVERITIES[:level + 1])
 
+    def reproducible(self, started: datetime) -> "ValidationResult":
+        """The same result with the run's clock readings replaced (start time ``started``, no
+        durations), so that a report written by ``cdisc-map convert`` is byte-identical when
+        the inputs are."""
+        self.started = started
+        self.seconds = 0.0
+        self.timings = {}
+        for st in self.statuses:
+            st.seconds = 0.0
+        return self
+
     def exit_code(self, fail_on: str | None = None) -> int:
         return 1 if self.failed(fail_on) else 0
 
