@@ -119,8 +119,6 @@ def cmd_convert(args, rep: Reporter) -> int:
         for note in res.notes:
             rep.detail(f"  note: {note}")
         if not args.no_validate:
-            from .validate import validate
-
             v = _validate_written(res, ct)
             res.validation = v
             rep.info(f"{res.study.id}: {v.summary()}")
