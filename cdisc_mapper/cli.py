@@ -147,7 +147,7 @@ def cmd_convert(args, rep: Reporter) -> int:
 
 
 def cmd_define(args, rep: Reporter) -> int:
-    from .engine.run import SDTM_DIR, build_study, data_cutoff, write_sdtm_define
+    from .engine.run import ADAM_DIR, SDTM_DIR, build_study, data_cutoff, write_sdtm_define
 
     ct = Path(args.ct) if args.ct else None
     for sf in _studies(args.studies):
@@ -160,7 +160,23 @@ def cmd_define(args, rep: Reporter) -> int:
         specs = {n: f.spec for n, f in finals.items()}
         paths = write_sdtm_define(state, finals, specs, folder, created, ct)
         rep.out(f"{state.study.id}: wrote {paths[0]} and {paths[1].name}")
+        if (folder / ADAM_DIR).is_dir() and state.study.doc.data["study"].get("analysis"):
+            paths = _adam_define(state, folder, created)
+            rep.out(f"{state.study.id}: wrote {paths[0]} and {paths[1].name}")
     return 0
+
+
+def _adam_define(state, folder: Path, created: datetime) -> tuple[Path, Path]:
+    """The ADaM define.xml of a written package, from the ADaM specs and the SDTM files."""
+    from .adam.run import build_adam, parameter_codelists
+    from .define import write_define
+    from .engine.run import ADAM_DIR, SDTM_DIR, bundled_ct_adam
+
+    finals = build_adam(state.study, folder / SDTM_DIR)
+    codelists = {**bundled_ct_adam(), **state.codelists, **parameter_codelists(finals)}
+    return write_define(state.study, {n: f.spec for n, f in finals.items()},
+                        {n: f.data for n, f in finals.items()}, folder / ADAM_DIR,
+                        standard="ADaMIG 1.3", created=created, codelists=codelists)
 
 
 def cmd_results(args, rep: Reporter) -> int:
@@ -285,7 +301,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     df = sub.add_parser("define", parents=[common], help="regenerate define.xml and define.html",
                         description="Regenerate define.xml (Define-XML 2.1) and define.html of the "
-                        "SDTM packages from the mappings, without rewriting the datasets.",
+                        "SDTM and ADaM packages from the mappings and specs, without rewriting "
+                        "the datasets.",
                         epilog="examples:\n  cdisc-map define\n  cdisc-map define "
                                "mappings/ADT2002-P2 --out pkg",
                         formatter_class=argparse.RawDescriptionHelpFormatter)

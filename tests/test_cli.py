@@ -348,3 +348,30 @@ def test_synth_writes_the_twelve_forms(tmp_path, root):
     dm = pd.read_csv(tmp_path / "dm.csv", dtype=str)
     assert len(dm) == 30 and dm.SUBJECT.is_unique
     assert "12 raw forms" in r.stdout
+
+
+def test_define_regenerates_the_same_define_files(phase2, root):
+    """`cdisc-map define` rebuilds define.xml/define.html of both packages from the mappings and
+    specs alone, byte for byte as `convert` wrote them."""
+    out, _ = phase2
+    study = out / "ADT2002-P2"
+    files = [study / "tabulations" / "sdtm" / "define.xml",
+             study / "analysis" / "adam" / "define.xml",
+             study / "analysis" / "adam" / "define.html"]
+    before = [f.read_bytes() for f in files]
+    for f in files:
+        f.unlink()
+    r = run("define", "mappings/ADT2002-P2", "--out", str(out), cwd=root)
+    assert r.returncode == 0, r.stderr
+    assert [f.read_bytes() for f in files] == before
+
+
+def test_results_command_rewrites_the_tables(phase2, root):
+    out, _ = phase2
+    results = out / "ADT2002-P2" / "analysis" / "adam" / "results"
+    table = (results / "efficacy_responders.csv").read_bytes()
+    (results / "efficacy_responders.csv").unlink()
+    r = run("results", str(out / "ADT2002-P2"), cwd=root)
+    assert r.returncode == 0, r.stderr
+    assert (results / "efficacy_responders.csv").read_bytes() == table
+    assert "results.html" in r.stdout
