@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from lxml import etree
 
@@ -250,7 +251,9 @@ class DefineBuilder:
         oid = oids.item(ds, var.name)
         variants = variable_variants(self.study, ds, var.name)
         vlms = [vl for vl in spec.value_level if vl.variable == var.name]
-        itype = item_type(var, series, ds)
+        distinct = _distinct_text(series) if series is not None else []
+        present = [t for t in distinct if t != ""]
+        itype = item_type(var, series, ds, texts=None if var.type == "Num" else present)
         # codelist or dictionary
         dkey = self._dictionary(ds, var)
         if dkey is not None:
@@ -260,7 +263,7 @@ class DefineBuilder:
             cl = self.codelists.for_variable(ds, var, variants, bool(vlms),
                                              self.std_codelists(ds, var.name))
             if cl is not None and series is not None:
-                self.codelists.use(cl, series.dropna().astype(str).unique())
+                self.codelists.use(cl, distinct)
         # origin, method and comments
         origins = [variant_origin(v) for v in variants] or [var.origin]
         otype = min(origins, key=lambda o: ORIGIN_PRIORITY.index(o)
@@ -281,7 +284,7 @@ class DefineBuilder:
             comments.insert(0, text)
         comment = self.defs.comment(f"{ds}.{var.name}", join_texts(*comments), ds, var.name)
         self.model.items[oid] = Item(oid, var.name, var.label, itype, cl, origin, comment, vl_oid)
-        empty = series is None or (series.astype("string").fillna("") == "").all()
+        empty = series is None or not present
         mandatory = var.core == "Req"
         return ItemRef(oid, order, mandatory, self._key_sequence(spec, var.name), method,
                        has_no_data=empty and not mandatory)
@@ -333,6 +336,16 @@ class DefineBuilder:
                 return v
         return None
 
+    def _where_mask(self, ds: str, df: pd.DataFrame, wvar: str, values) -> np.ndarray:
+        """Rows where ``wvar`` is one of ``values``, through codes cached per column."""
+        cache = self.__dict__.setdefault("_codes", {})
+        if (ds, wvar) not in cache:
+            codes, uniques = pd.factorize(df[wvar], use_na_sentinel=True)
+            cache[(ds, wvar)] = (codes, {str(u): i for i, u in enumerate(uniques)})
+        codes, index = cache[(ds, wvar)]
+        wanted = [index[v] for v in values if v in index]
+        return np.isin(codes, wanted)
+
     def _value_list(self, spec: DatasetSpec, var: VariableSpec,
                     vlms: list[ValueLevel]) -> tuple[str, Origin | None]:
         ds, df = spec.name, self.data[spec.name]
@@ -345,9 +358,9 @@ class DefineBuilder:
                 entries.append((vl, cond))
         entries = self._ordered(spec, entries)
         for order, (vl, cond) in enumerate(entries, start=1):
-            mask = pd.Series(True, index=df.index)
+            mask = np.ones(len(df), dtype=bool)
             for wvar, values in cond:
-                mask &= df[wvar].astype("string").isin(values).fillna(False)
+                mask &= self._where_mask(ds, df, wvar, values)
             if not mask.any():
                 continue
             key = [v for _, values in cond for v in values]
@@ -362,7 +375,7 @@ class DefineBuilder:
             variant = self._vl_variant(spec, vl, tuple(key))
             itype = value_level_type(s, subset, ds)
             cl = self.codelists.for_value_level(ds, s, variant)
-            self.codelists.use(cl, subset.dropna().astype(str).unique())
+            self.codelists.use(cl, _distinct_text(subset))
             fields = sorted({c for c in s.sources if c != "VALUE"})
             if variant is not None and len(cond) == 1 and len(key) == 1:
                 col = variant.column_of(key[0])
@@ -410,7 +423,7 @@ class DefineBuilder:
         wvar, values = cond[0]
         name_var = wvar[:-2] if wvar.endswith("CD") else ""
         if name_var in df.columns and len(cond) == 1 and len(values) == 1:
-            names = df.loc[mask, name_var].dropna().astype(str).unique()
+            names = _distinct_text(df.loc[mask, name_var])
             if len(names) == 1:
                 return f"{label}: {names[0]}"
         return f"{label} ({' and '.join(f'{w} = {v[0]}' for w, v in cond if len(v) == 1)})"
@@ -449,6 +462,11 @@ def _default_ct(pset: str) -> str:
 
 
 # ------------------------------------------------------------------------------------ XML
+
+def _distinct_text(series: pd.Series) -> list[str]:
+    """The distinct non-missing values of a column as text."""
+    return list(dict.fromkeys(str(v) for v in pd.unique(series.dropna().to_numpy(dtype=object))))
+
 
 def build_define(study: Study | None, specs: dict[str, DatasetSpec],
                  data: dict[str, pd.DataFrame], *, standard: str, created: datetime,

@@ -55,8 +55,9 @@ class ItemType:
 
 
 def _present(values: pd.Series) -> list[str]:
-    s = values.dropna()
-    return [str(v) for v in pd.unique(s.astype(str)) if str(v) != ""]
+    """The distinct non-empty values as text (made distinct before any conversion)."""
+    seen = dict.fromkeys(str(v) for v in pd.unique(values.dropna().to_numpy(dtype=object)))
+    return [v for v in seen if v != ""]
 
 
 def iso_kind(value: str) -> str | None:
@@ -131,8 +132,10 @@ def text_numbers(values: list[str]) -> ItemType | None:
     return ItemType("float", length, max(decimals))
 
 
-def item_type(var: VariableSpec, values: pd.Series | None, dataset: str = "") -> ItemType:
-    """The ItemDef attributes of a dataset variable (``values``: its column as written)."""
+def item_type(var: VariableSpec, values: pd.Series | None, dataset: str = "",
+              texts: list[str] | None = None) -> ItemType:
+    """The ItemDef attributes of a dataset variable (``values``: its column as written;
+    ``texts``: its distinct non-empty values as text, when the caller has them already)."""
     if var.type == "Num":
         if values is None:
             return ItemType("integer", var.length or 8, None, var.display_format)
@@ -145,7 +148,8 @@ def item_type(var: VariableSpec, values: pd.Series | None, dataset: str = "") ->
             return ItemType("float", t.length, sd, None)
         return ItemType(t.data_type, t.length, sd if t.data_type == "float" else None,
                         var.display_format)
-    texts = _present(values) if values is not None else []
+    if texts is None:
+        texts = _present(values) if values is not None else []
     if is_iso_datetime_variable(var.name):
         kind = iso_datetime_type(texts)
         if kind is not None:
