@@ -26,6 +26,7 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--subjects", type=int, default=10_000)
     ap.add_argument("--keep", action="store_true", help="keep the output folder")
+    ap.add_argument("--sdtm-only", action="store_true", help="stop after SDTM")
     args = ap.parse_args()
 
     from cdisc_mapper.engine.run import convert_study
@@ -43,7 +44,7 @@ def main() -> int:
         write_study(work / "raw", "ADT2002-P2", n_subjects=args.subjects)
         t_gen = time.perf_counter() - t0
         t0 = time.perf_counter()
-        res = convert_study(study_file, work / "out", analysis=True,
+        res = convert_study(study_file, work / "out", analysis=not args.sdtm_only,
                             progress=lambda m: print(f"  {m}", file=sys.stderr))
         t_conv = time.perf_counter() - t0
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -53,8 +54,9 @@ def main() -> int:
         size = sum(f.stat().st_size for f in res.files) / 1e6
         print(f"subjects            {args.subjects:,}")
         print(f"raw generation      {t_gen:.1f} s")
-        print(f"SDTM + ADaM         {t_conv:.1f} s  (XPT + Dataset-JSON + lineage + define.xml, "
-              "results tables)")
+        what = "SDTM" if args.sdtm_only else "SDTM + ADaM"
+        print(f"{what:<20}{t_conv:.1f} s  (XPT + Dataset-JSON + lineage + define.xml"
+              f"{'' if args.sdtm_only else ', results tables'})")
         print(f"records written     {rows:,}  (QS {qs:,}; ADaM {adam:,})")
         print(f"rows per second     {rows / t_conv:,.0f}")
         print(f"peak memory (RSS)   {peak_mb:,.0f} MB")
