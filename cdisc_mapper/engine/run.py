@@ -7,6 +7,7 @@ half-written output and a previous good package stays as it was.
 
 from __future__ import annotations
 
+import gc
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -216,7 +217,10 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
         if analysis and state.study.doc.data["study"].get("analysis"):
             for f in finals.values():              # ADaM reads the written SDTM files
                 f.data = f.data.iloc[0:0]
+                f.lineage = f.lineage.iloc[0:0]
             state.datasets.clear()
+            state.forms.clear()
+            gc.collect()
             adam, more = write_analysis(state, staging, stamp, progress)
             files += more
             counts.update({n: len(df) for n, df in adam.data.items()})
