@@ -80,7 +80,6 @@ def _validate_written(res, ct):
     root and carry the package's own timestamp, so reruns give identical files."""
     import os
 
-    from .engine.run import data_cutoff_of
     from .validate import validate
 
     here = Path.cwd()
@@ -89,7 +88,7 @@ def _validate_written(res, ct):
         v = validate(Path(res.out_dir.name), ct=ct)
     finally:
         os.chdir(here)
-    v.reproducible(data_cutoff_of(res))
+    v.reproducible(res.created)
     v.write_reports(res.out_dir / "reports", ("json", "html"))
     return v
 
@@ -158,7 +157,7 @@ def cmd_define(args, rep: Reporter) -> int:
                              "first (define describes the files it wrote)")
         created = datetime.fromisoformat(args.timestamp) if args.timestamp else data_cutoff(finals)
         specs = {n: f.spec for n, f in finals.items()}
-        paths = write_sdtm_define(state, finals, specs, folder, created, ct)
+        paths = write_sdtm_define(state, finals, specs, folder, created)
         rep.out(f"{state.study.id}: wrote {paths[0]} and {paths[1].name}")
         if (folder / ADAM_DIR).is_dir() and state.study.doc.data["study"].get("analysis"):
             paths = _adam_define(state, folder, created)
@@ -166,17 +165,14 @@ def cmd_define(args, rep: Reporter) -> int:
     return 0
 
 
-def _adam_define(state, folder: Path, created: datetime) -> tuple[Path, Path]:
+def _adam_define(state, folder: Path, created: datetime) -> list[Path]:
     """The ADaM define.xml of a written package, from the ADaM specs and the SDTM files."""
-    from .adam.run import build_adam, parameter_codelists
-    from .define import write_define
-    from .engine.run import ADAM_DIR, SDTM_DIR, bundled_ct_adam
+    from .adam.run import build_adam
+    from .engine.run import SDTM_DIR, write_adam_define
 
     finals = build_adam(state.study, folder / SDTM_DIR)
-    codelists = {**bundled_ct_adam(), **state.codelists, **parameter_codelists(finals)}
-    return write_define(state.study, {n: f.spec for n, f in finals.items()},
-                        {n: f.data for n, f in finals.items()}, folder / ADAM_DIR,
-                        standard="ADaMIG 1.3", created=created, codelists=codelists)
+    return write_adam_define(state, finals, {n: f.spec for n, f in finals.items()},
+                             {n: f.data for n, f in finals.items()}, folder, created)
 
 
 def cmd_results(args, rep: Reporter) -> int:

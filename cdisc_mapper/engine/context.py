@@ -52,6 +52,7 @@ class RunState:
     forms: dict[str, RawForm] = field(default_factory=dict)
     datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    ct_version: str = ""                    # of the CDISC CT package in use
     _dictionaries: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
 
     def form(self, name: str) -> RawForm:

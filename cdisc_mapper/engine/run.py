@@ -18,7 +18,8 @@ from ..errors import DataError, Problem
 from ..io.atomic import replaced_folder
 from ..mapping.study import Study, load_study
 from ..spec.model import Codelist, DatasetSpec, Term
-from ..standards import bundled_ct, load_ct, load_standard
+from ..standards import (bundled_ct, bundled_ct_version, ct_version_from_path, load_ct,
+                         load_standard)
 from .build import build
 from .context import RunState
 from .finalize import Final, build_supp, finalize
@@ -71,7 +72,7 @@ def codelists_for(study: Study, ct_file: Path | None) -> tuple[dict[str, Codelis
     """CDISC codelists (bundled or the user's full CT file), then the study's extensions and
     sponsor codelists."""
     cdisc = load_ct(ct_file) if ct_file else bundled_ct()
-    version = getattr(cdisc, "version", "") if hasattr(cdisc, "version") else ""
+    version = (ct_version_from_path(ct_file) if ct_file else None) or bundled_ct_version()
     merged = dict(cdisc)
     for cid, extra in study.extensions.items():
         if cid not in merged:
@@ -107,8 +108,8 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
     say = progress or (lambda _m: None)
     study = load_study(study_file)
     standard = load_standard("SDTMIG", "3.4")
-    codelists, _ = codelists_for(study, ct_file)
-    state = RunState(study, standard, codelists)
+    codelists, ct_version = codelists_for(study, ct_file)
+    state = RunState(study, standard, codelists, ct_version=ct_version)
     finals: dict[str, Final] = {}
     notes: list[str] = []
     for name in _order(study):
@@ -124,13 +125,12 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
             state.datasets[supp.spec.name] = supp.data
         say(f"{study.id}: {name} {len(final.data):,} records "
             f"({time.perf_counter() - t0:.1f} s)")
-    ct_version = standard.ct_version
     for builder in (build_ta, build_te, build_tv, build_ti, build_se):
         f = builder(state)
         if f is not None:
             finals[f.spec.name] = f
             state.datasets[f.spec.name] = f.data
-    ts = build_ts(state, ct_version)
+    ts = build_ts(state, state.ct_version)
     finals["TS"] = ts
     say(f"{study.id}: trial design TA, TE, TV, TI, TS; subject elements SE")
     return state, finals, notes
@@ -157,21 +157,28 @@ def precheck(final: Final) -> None:
 
 
 def write_sdtm_define(state: RunState, finals: dict[str, Final], specs: dict[str, DatasetSpec],
-                      root: Path, created: datetime, ct_file: Path | None) -> list[Path]:
+                      root: Path, created: datetime) -> list[Path]:
     """define.xml + define.html of the SDTM package under ``root``."""
     from ..define import write_define
-    from ..standards import bundled_ct_version, ct_version_from_path
 
-    version = (ct_version_from_path(ct_file) if ct_file else None) or bundled_ct_version()
     xml, html = write_define(state.study, specs, {n: f.data for n, f in finals.items()},
                              root / SDTM_DIR, standard="SDTMIG 3.4", created=created,
-                             codelists=state.codelists, ct_versions={"SDTM": version})
+                             codelists=state.codelists, ct_versions={"SDTM": state.ct_version})
     return [xml, html, xml.parent / "define2-1.xsl"]
 
 
-def data_cutoff_of(result: StudyResult) -> datetime:
-    """The timestamp the study's files carry."""
-    return result.created or datetime(2000, 1, 1)
+def write_adam_define(state: RunState, finals: dict, specs: dict[str, DatasetSpec],
+                      data: dict, root: Path, created: datetime) -> list[Path]:
+    """define.xml + define.html of the ADaM package under ``root``: ADaM CT, the study's
+    codelists and one PARAMCD codelist per BDS dataset."""
+    from ..adam.run import parameter_codelists
+    from ..define import write_define
+
+    codelists = {**load_standard("ADaMIG", "1.3").codelists, **state.codelists,
+                 **parameter_codelists(finals)}
+    xml, html = write_define(state.study, specs, data, root / ADAM_DIR, standard="ADaMIG 1.3",
+                             created=created, codelists=codelists)
+    return [xml, html, xml.parent / "define2-1.xsl"]
 
 
 def data_cutoff(finals: dict[str, Final]) -> datetime:
@@ -211,7 +218,7 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
     target = Path(out_root) / state.study.id
     with replaced_folder(target) as staging:
         specs, files = write_package(state, finals, staging, stamp, xpt_engine)
-        files += write_sdtm_define(state, finals, specs, staging, stamp, ct_file)
+        files += write_sdtm_define(state, finals, specs, staging, stamp)
         counts = {n: len(f.data) for n, f in finals.items()}
         adam = None
         if analysis and state.study.doc.data["study"].get("analysis"):
@@ -235,23 +242,14 @@ ADAM_DIR = Path("analysis") / "adam"
 def write_analysis(state: RunState, root: Path, created: datetime,
                    progress: Callable[[str], None] | None) -> tuple[object, list[Path]]:
     """ADaM datasets from the SDTM files under ``root``, their define.xml, and the results."""
-    from ..adam.run import convert_adam, parameter_codelists
-    from ..define import write_define
+    from ..adam.run import convert_adam
     from ..results import write_results
 
     adam = convert_adam(state.study, root / SDTM_DIR, root, created=created, progress=progress)
     files = list(adam.files)
     if not adam.data:
         return adam, files
-    codelists = {**bundled_ct_adam(), **state.codelists, **parameter_codelists(adam.finals)}
+    files += write_adam_define(state, adam.finals, adam.specs, adam.data, root, created)
     folder = root / ADAM_DIR
-    xml, html = write_define(state.study, adam.specs, adam.data, folder, standard="ADaMIG 1.3",
-                             created=created, codelists=codelists)
-    files += [xml, html, folder / "define2-1.xsl"]
     files += write_results(folder, state.study.id)
     return adam, files
-
-
-def bundled_ct_adam() -> dict[str, Codelist]:
-    """The bundled ADaM codelists (DTYPE, DATEFL, …)."""
-    return dict(load_standard("ADaMIG", "1.3").codelists)

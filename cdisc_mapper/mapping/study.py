@@ -261,10 +261,5 @@ def raw_form_path(study: Study, form: str) -> Path:
     return study.raw_dir / f"{form}.csv"
 
 
-def require(cond: bool, doc: Located, path: tuple[Any, ...], message: str) -> None:
-    if not cond:
-        raise doc.error(path, message)
-
-
 __all__ = ["Study", "Arm", "Element", "Visit", "EpochStart", "DatasetMapping", "load_study",
-           "raw_form_path", "require", "MappingError"]
+           "raw_form_path", "MappingError"]

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Literal
-from collections.abc import Iterable
 
 DataType = Literal["Char", "Num"]
 Core = Literal["Req", "Exp", "Perm"]
@@ -56,11 +55,6 @@ class Codelist:
             if t.value == value:
                 return t
         return None
-
-    def subset(self, values: Iterable[str]) -> "Codelist":
-        """The codelist restricted to the given values (order of the codelist kept)."""
-        wanted = set(values)
-        return replace(self, terms=tuple(t for t in self.terms if t.value in wanted))
 
 
 @dataclass(frozen=True)
