@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+from synthetic import synthetic_study
 
 
 def main() -> int:
@@ -30,18 +30,11 @@ def main() -> int:
     args = ap.parse_args()
 
     from cdisc_mapper.engine.run import convert_study
-    from cdisc_mapper.synth import write_study
 
     work = Path(tempfile.mkdtemp(prefix="cdisc-bench-"))
     try:
-        maps = work / "mappings"
-        shutil.copytree(ROOT / "mappings", maps)
-        study_file = maps / "ADT2002-P2" / "study.yaml"
-        text = study_file.read_text(encoding="utf-8").replace(
-            "raw: ../../samples/ADT2002-P2", "raw: ../../raw")
-        study_file.write_text(text, encoding="utf-8")
         t0 = time.perf_counter()
-        write_study(work / "raw", "ADT2002-P2", n_subjects=args.subjects)
+        study_file = synthetic_study(work, args.subjects)
         t_gen = time.perf_counter() - t0
         t0 = time.perf_counter()
         res = convert_study(study_file, work / "out", analysis=not args.sdtm_only,

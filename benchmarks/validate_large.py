@@ -22,22 +22,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from synthetic import synthetic_study
+
 ROOT = Path(__file__).resolve().parents[1]
 CORE = {"17,714 records": ("54-98 s", "0.7 GB"), "354,280 records": ("386-459 s", "8.3-8.9 GB")}
 
 
 def _convert(work: Path, subjects: int) -> tuple[Path, int, float]:
     from cdisc_mapper.engine.run import convert_study
-    from cdisc_mapper.synth import write_study
-
-    maps = work / "mappings"
-    shutil.copytree(ROOT / "mappings", maps)
-    study_file = maps / "ADT2002-P2" / "study.yaml"
-    text = study_file.read_text(encoding="utf-8").replace(
-        "raw: ../../samples/ADT2002-P2", "raw: ../../raw")
-    study_file.write_text(text, encoding="utf-8")
     t0 = time.perf_counter()
-    write_study(work / "raw", "ADT2002-P2", n_subjects=subjects)
+    study_file = synthetic_study(work, subjects)
     res = convert_study(study_file, work / "out")
     return res.out_dir / "tabulations" / "sdtm", res.records, time.perf_counter() - t0
 
