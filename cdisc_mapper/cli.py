@@ -176,14 +176,23 @@ def _adam_define(state, folder: Path, created: datetime) -> list[Path]:
 
 
 def cmd_results(args, rep: Reporter) -> int:
-    from .results import write_results
+    from .mapping.study import load_study
+    from .results import study_plan, write_results
 
     folder = Path(args.package)
     adam = folder / "analysis" / "adam"
     if not adam.is_dir():
         raise UsageError(f"no ADaM package in {adam}: run cdisc-map convert first")
-    paths = write_results(adam, args.study or folder.name)
-    html = next((p for p in paths if p.suffix == ".html"), paths[0])
+    study_id = args.study or folder.name
+    if args.mappings:
+        study = load_study(_studies([args.mappings])[0])
+    else:
+        study = next((s for s in map(load_study, _default_studies()) if s.id == study_id), None)
+        if study is None:
+            raise UsageError(f"no study file of study {study_id} under mappings/; name it with "
+                             "--mappings mappings/STUDY/study.yaml")
+    paths = write_results(adam, study_id, study_plan(study))
+    html = next((p for p in paths if p.name == "results.html"), paths[0])
     rep.out(f"wrote {len(paths)} files; open {html}")
     return 0
 
@@ -310,14 +319,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     rs = sub.add_parser("results", parents=[common],
                         help="recompute the results tables from written ADaM datasets",
-                        description="Compute the tables of the publication (responder rates with "
-                        "chi-square tests, change from baseline with tests between arms, adverse "
-                        "events by SOC/PT and severity) from the ADaM XPT files alone, and write "
-                        "them as CSV and one HTML page under analysis/adam/results.",
+                        description="Run the analyses declared in the study's ADaM specs "
+                        "(disposition, demographics, responders with the difference, its CI and "
+                        "the pre-specified test, change from baseline, adverse events) on the "
+                        "written ADaM XPT files, and write under analysis/adam/results the "
+                        "analysis results data (ard.csv), the CDISC ARS 1.0 reporting event "
+                        "(ars.json) and each numbered table as RTF, HTML and CSV.",
                         epilog="example:\n  cdisc-map results out/ADT2002-P2",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     rs.add_argument("package", help="a study's output folder, e.g. out/ADT2002-P2")
     rs.add_argument("--study", help="study id (default: the folder name)")
+    rs.add_argument("--mappings", metavar="STUDY_FILE",
+                    help="the study file declaring the analyses (default: the one of the study "
+                    "under mappings/)")
     rs.set_defaults(func=cmd_results)
 
     k = sub.add_parser("check", parents=[common], help="validate mapping files without running",
