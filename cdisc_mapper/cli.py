@@ -258,7 +258,8 @@ def cmd_trace(args, rep: Reporter) -> int:
     from .trace import trace
 
     rep.out(trace(Path(args.package), args.dataset.upper(), usubjid=args.usubjid, seq=args.seq,
-                  record=args.record, project=_project_root()))
+                  record=args.record,
+                  project=Path(args.project) if args.project else None))
     return 0
 
 
@@ -380,8 +381,10 @@ def build_parser() -> argparse.ArgumentParser:
     sc.set_defaults(func=cmd_schema)
 
     t = sub.add_parser("trace", parents=[common], help="show where a record's values came from",
-                       description="Read a package's lineage.json and show, for one record, the "
-                       "raw file and row it came from and how each variable was derived.",
+                       description="Read a package's lineage files and show, for one record, the "
+                       "raw file and row it came from and how each variable was derived; for an "
+                       "ADaM record (ADSL, ADEFF, ADAE, with --seq the ASEQ), the SDTM records it "
+                       "was derived from and their raw rows.",
                        epilog="example:\n  cdisc-map trace out/ADT2002-P2 QS --usubjid "
                               "ADT2002-P2-01-001 --seq 5",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -390,6 +393,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--usubjid")
     t.add_argument("--seq", type=int)
     t.add_argument("--record", type=int, help="1-based record number instead of usubjid/seq")
+    t.add_argument("--project", metavar="DIR",
+                   help="the folder the raw file paths of the lineage are relative to (default: "
+                   "the current folder, the folders above the package, then the installed "
+                   "project)")
     t.set_defaults(func=cmd_trace)
     return p
 
