@@ -206,6 +206,9 @@ def cmd_check(args, rep: Reporter) -> int:
     for sf in _studies(args.studies):
         study = load_study(sf)
         adam = load_specs(study) if study.doc.data["study"].get("analysis") else {}
+        if adam:
+            from .results.plan import load_plan
+            load_plan(adam)                  # the declared analyses: methods, visits, sets
         load_define_info(study.id, default_define_dir(study.file))
         rep.out(f"{sf}: ok ({len(study.datasets)} SDTM mappings: "
                 f"{', '.join(sorted(study.datasets))}; {len(adam)} ADaM specs: "

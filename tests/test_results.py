@@ -379,3 +379,10 @@ def test_results_11_a_wrong_analysis_declaration_is_reported_at_its_line(tmp_pat
     assert (easi50.test, easi50.interval, easi50.group_interval, easi50.test_visit) == (
         "chi-square", "newcombe", "clopper-pearson", "Week 12")
     assert np.isclose(easi50.level, 0.95)
+
+
+def test_results_12_the_docs_name_every_method_and_kind():
+    from cdisc_mapper.results.plan import KINDS, METHODS
+    text = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
+    for name in list(METHODS) + list(KINDS):
+        assert f"| `{name}` |" in text, name

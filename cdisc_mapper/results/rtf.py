@@ -51,7 +51,8 @@ def _row(cells: list[tuple[str, int]], bounds: list[int], *, header: bool, top: 
             border += "\\clbrdrt\\brdrs\\brdrw15"
         if bottom:
             border += "\\clbrdrb\\brdrs\\brdrw10"
-        out.append(f"\\clvertalb{border}\\cellx{e}")
+        valign = "\\clvertalb" if header else "\\clvertalt"
+        out.append(f"{valign}{border}\\cellx{e}")
     for i, (text, _) in enumerate(cells):
         align = "\\ql" if i == 0 else "\\qc"
         li = f"\\li{240 * indent}" if i == 0 and indent else ""
