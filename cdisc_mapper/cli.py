@@ -19,7 +19,7 @@ examples:
   cdisc-map convert                          convert the bundled sample study into ./out
   cdisc-map convert mappings/ADT2002-P2/study.yaml --out /tmp/pkg
   cdisc-map check                            check every mapping file, run nothing
-  cdisc-map results out/ADT2002-P2           the publication's tables from the ADaM files
+  cdisc-map results out/ADT2002-P2           the declared analyses: ARD, ARS JSON, RTF/HTML/CSV tables
   cdisc-map validate out/ADT2002-P2 --format html,xlsx,json,junit --out reports
   cdisc-map trace out/ADT2002-P2 AE --usubjid ADT2002-P2-01-001 --seq 1
   cdisc-map synth --study ADT2002-P2 --subjects 10000 --out /tmp/big
