@@ -197,7 +197,6 @@ class _Event:
     def analysis(self, a: Analysis) -> list[tuple[str, str]]:
         part = self.ard[self.ard["analysis"] == a.id]
         trt, group_ids = self.treatment(a, part)
-        fixed_rows = a.kind in ("responders", "change") or a.kind == "ae_by_severity"
 
         def op_name(r) -> str:
             if a.kind in ("responders", "change"):
@@ -259,7 +258,6 @@ class _Event:
                 entry["description"] = f"Pre-specified test: {a.method('test').text}."
             self.analyses.append(entry)
             out.append((aid, section or a.title))
-        _ = fixed_rows
         return out
 
     def describe(self, a: Analysis, section: str) -> tuple[dict | None, str | None, list[str]]:

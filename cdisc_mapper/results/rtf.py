@@ -1,5 +1,6 @@
-"""RTF of a display, the format tables are delivered in: landscape, the header repeated on every
-page, rules above and below the header and at the end of the table, footnotes below it.
+"""RTF of a display, the format tables are delivered in: landscape, the titles and the column
+header in the page header and the footnotes in the page footer (so on every page, in Word and
+LibreOffice alike), rules above and below the column header and at the end of the table.
 
 A small writer of RTF 1.9 control words (plain ASCII output; other characters as ``\\uN?``,
 superscript digits as ``{\\super N}``), enough for a table and nothing more."""
@@ -39,7 +40,7 @@ def _bounds(t: Table) -> list[int]:
 
 def _row(cells: list[tuple[str, int]], bounds: list[int], *, header: bool, top: bool = False,
          bottom: bool = False, bold: bool = False, indent: int = 0) -> str:
-    out = ["\\trowd\\trgaph72\\trleft0" + ("\\trhdr" if header else "") + "\\trkeep"]
+    out = ["\\trowd" + ("\\trhdr" if header else "") + "\\trgaph72\\trleft0\\trkeep"]
     col = 0
     edges = []
     for _, span in cells:
@@ -69,18 +70,22 @@ def table_rtf(study: str, t: Table) -> bytes:
              f"{{\\info{{\\title {escape(t.display + ': ' + t.title)}}}}}",
              f"\\paperw{PAGE_W}\\paperh{PAGE_H}\\landscape\\margl{MARGIN}\\margr{MARGIN}"
              f"\\margt{MARGIN}\\margb{MARGIN}\\fs18",
-             f"{{\\header\\pard\\ql\\fs16 {escape(study)}\\tab\\tab Page \\chpgn\\par}}",
-             f"\\pard\\qc\\b {escape(t.display)}\\par",
+             # titles in the page header and footnotes in the page footer: on every page
+             f"{{\\header\\pard\\ql\\tqr\\tx{WIDTH}\\fs16 {escape(study)}\\tab Page "
+             "{\\field{\\*\\fldinst PAGE}{\\fldrslt 1}} of "
+             "{\\field{\\*\\fldinst NUMPAGES}{\\fldrslt 1}}\\par",
+             f"\\pard\\qc\\b\\fs18 {escape(t.display)}\\par",
              f"\\pard\\qc {escape(t.title)}\\b0\\par",
              f"\\pard\\qc\\sa120 {escape(t.population)}\\par"]
     last = len(t.header) - 1
-    for r, hrow in enumerate(t.header):
+    for r, hrow in enumerate(t.header):       # the column header too: repeated in any reader
         parts.append(_row(hrow, bounds, header=True, top=r == 0, bottom=r == last))
+    parts += ["\\pard\\fs4\\par}", "{\\footer"]
+    for i, note in enumerate(t.footnotes, 1):
+        parts.append(f"\\pard\\ql\\fi-240\\li240\\fs16 {i}. {escape(note)}\\par")
+    parts.append("}")
     for k, row in enumerate(t.rows):
         parts.append(_row([(c, 1) for c in row.cells], bounds, header=False,
                           bottom=k == len(t.rows) - 1, bold=row.section, indent=row.indent))
-    for i, note in enumerate(t.footnotes, 1):
-        space = "\\sb120" if i == 1 else ""
-        parts.append(f"\\pard\\ql\\fi-240\\li240{space}\\fs16 {i}. {escape(note)}\\par")
-    parts.append("}")
+    parts.append("\\pard\\par}")
     return ("\n".join(parts) + "\n").encode("ascii")
