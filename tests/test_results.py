@@ -386,3 +386,23 @@ def test_results_12_the_docs_name_every_method_and_kind():
     text = (ROOT / "docs" / "results.md").read_text(encoding="utf-8")
     for name in list(METHODS) + list(KINDS):
         assert f"| `{name}` |" in text, name
+
+
+def test_results_13_an_analysis_the_data_cannot_answer_is_one_clear_line(packages, tmp_path):
+    import subprocess
+    import sys
+    shutil.copytree(ROOT / "mappings", tmp_path / "mappings")
+    spec = tmp_path / "mappings/common/adam/adeff.yaml"
+    spec.write_text(spec.read_text().replace("parameter: EASI75", "parameter: EASI55"))
+    folder = results_dir(packages, "ADT2002-P2")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    r = subprocess.run([sys.executable, "-m", "cdisc_mapper.cli", "results",
+                        str(packages / "ADT2002-P2"), "--mappings",
+                        str(tmp_path / "mappings/ADT2002-P2/study.yaml")],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "easi75" in lines[0] and "EASI55" in lines[0], r.stderr
+    line = next(i for i, ln in enumerate(spec.read_text().splitlines(), 1) if "EASI55" in ln)
+    assert f"adeff.yaml:{line}" in lines[0]
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before

@@ -47,11 +47,20 @@ class _Out:
                               float(v) if v is not None else np.nan))
 
 
-def _need(a: Analysis, df: pd.DataFrame, cols: list[str]) -> None:
+def _bad(a: Analysis, key: str, message: str) -> Exception:
+    """A declaration the data cannot answer: reported at the analysis' key in its spec (or the
+    study file that overrides it)."""
+    if a.doc is None:
+        return DataError(message, file=f"{a.dataset.lower()}.xpt")
+    return a.error(("analyses", a.id, key), message)
+
+
+def _need(a: Analysis, df: pd.DataFrame, cols: list[str], key: str = "kind") -> None:
     missing = [c for c in dict.fromkeys(cols) if c not in df.columns]
     if missing:
-        raise DataError(f"analysis '{a.id}' ({a.display}) needs variable "
-                        f"{', '.join(missing)} of {a.dataset}", file=f"{a.dataset.lower()}.xpt")
+        raise _bad(a, key, f"analysis '{a.id}' ({a.display}) needs variable "
+                   f"{', '.join(missing)} of {a.dataset}, which the written "
+                   f"{a.dataset.lower()}.xpt does not have")
 
 
 def _arms(adsl: pd.DataFrame, var: str) -> list[str]:
@@ -65,9 +74,9 @@ def _arms(adsl: pd.DataFrame, var: str) -> list[str]:
 def _population(a: Analysis, adsl: pd.DataFrame) -> tuple[pd.DataFrame, str]:
     tvar = a.treatment if a.treatment in adsl.columns else _ADSL_TREATMENT.get(a.treatment)
     if tvar is None or tvar not in adsl.columns:
-        raise DataError(f"analysis '{a.id}': ADSL has no treatment variable for {a.treatment}",
-                        file="adsl.xpt")
-    _need(a, adsl, [a.population, "USUBJID"])
+        raise _bad(a, "treatment", f"analysis '{a.id}': ADSL has no treatment variable for "
+                   f"{a.treatment}")
+    _need(a, adsl, [a.population, "USUBJID"], "population")
     pop = adsl[adsl[a.population] == "Y"]
     return pop, tvar
 
@@ -75,7 +84,7 @@ def _population(a: Analysis, adsl: pd.DataFrame) -> tuple[pd.DataFrame, str]:
 def _records(a: Analysis, df: pd.DataFrame, pop: pd.DataFrame) -> pd.DataFrame:
     df = df[df["USUBJID"].isin(pop["USUBJID"])]
     if a.records:
-        _need(a, df, [v for _, v in variables(a.records)])
+        _need(a, df, [v for _, v in variables(a.records)], "records")
         df = df[evaluate(df, a.records)]
     return df
 
@@ -98,12 +107,12 @@ def _visits(a: Analysis, df: pd.DataFrame) -> list[str]:
     if a.visits:
         missing = [v for v in a.visits if v not in present]
         if missing:
-            raise DataError(f"analysis '{a.id}' ({a.display}): no {a.parameter} record at "
-                            f"visit {', '.join(missing)}", file=f"{a.dataset.lower()}.xpt")
+            raise _bad(a, "visits", f"analysis '{a.id}' ({a.display}): no {a.parameter} record "
+                       f"at visit {', '.join(missing)}")
         return list(a.visits)
     if a.test_visit and a.test_visit not in present:
-        raise DataError(f"analysis '{a.id}' ({a.display}): no {a.parameter} record at the test "
-                        f"visit {a.test_visit}", file=f"{a.dataset.lower()}.xpt")
+        raise _bad(a, "method", f"analysis '{a.id}' ({a.display}): no {a.parameter} record at "
+                   f"the test visit {a.test_visit}")
     return present
 
 
@@ -115,8 +124,8 @@ def _responders(a: Analysis, out: _Out, df: pd.DataFrame, pop, tvar, arms) -> No
     if "ANL01FL" in d.columns:
         d = d[d["ANL01FL"] == "Y"]
     if d.empty:
-        raise DataError(f"analysis '{a.id}' ({a.display}): no analysis record of parameter "
-                        f"{a.parameter}", file=f"{a.dataset.lower()}.xpt")
+        raise _bad(a, "parameter", f"analysis '{a.id}' ({a.display}): no analysis record of "
+                   f"parameter {a.parameter} in {a.dataset}")
     gi, di, test = a.method("group_interval"), a.method("interval"), a.method("test")
     for s, visit in enumerate(_visits(a, d), 1):
         v = d[d["AVISIT"] == visit]
@@ -152,8 +161,8 @@ def _change(a: Analysis, out: _Out, df: pd.DataFrame, pop, tvar, arms) -> None:
     base = d[d["ABLFL"] == "Y"] if "ABLFL" in d.columns else d.iloc[0:0]
     post = d[d["CHG"].notna() & (d["AVISITN"] > 0)]
     if post.empty:
-        raise DataError(f"analysis '{a.id}' ({a.display}): no change from baseline of "
-                        f"parameter {a.parameter}", file=f"{a.dataset.lower()}.xpt")
+        raise _bad(a, "parameter", f"analysis '{a.id}' ({a.display}): no change from baseline "
+                   f"of parameter {a.parameter} in {a.dataset}")
     di, test = a.method("interval"), a.method("test")
     sections = [("Baseline", base, "AVAL")] + [(v, post[post["AVISIT"] == v], "CHG")
                                                for v in _visits(a, post)]
@@ -199,7 +208,7 @@ def _key(v: Any) -> str:
 
 
 def _summary(a: Analysis, out: _Out, df: pd.DataFrame, pop, tvar, arms) -> None:
-    _need(a, df, [v["variable"] for v in a.variables])
+    _need(a, df, [v["variable"] for v in a.variables], "variables")
     groups = _groups(arms, a.total)
     for s, spec in enumerate(a.variables, 1):
         var = spec["variable"]
@@ -237,7 +246,7 @@ def _subject_rows(a: Analysis, out: _Out, df: pd.DataFrame, pop, tvar, arms, eve
     order = 0
     for s, row in enumerate(a.rows, 1):
         _need(a, df, [v for _, v in variables(row["where"])] + ([row["by"]] if "by" in row
-                                                                 else []))
+                                                                 else []), "rows")
         hit = df[evaluate(df, row["where"])]
         parts = [(row["label"], 0, hit)]
         if "by" in row:
@@ -288,9 +297,9 @@ def _by_severity(a: Analysis, out: _Out, df: pd.DataFrame, pop, tvar, arms) -> N
     levels = list(a.severity_order)
     unknown = sorted(set(df[a.severity].dropna()) - set(levels))
     if unknown:
-        raise DataError(f"analysis '{a.id}' ({a.display}): {a.severity} value "
-                        f"{', '.join(map(repr, unknown))} is not in severity_order "
-                        f"({', '.join(levels)})", file=f"{a.dataset.lower()}.xpt")
+        raise _bad(a, "severity_order", f"analysis '{a.id}' ({a.display}): {a.severity} value "
+                   f"{', '.join(map(repr, unknown))} is not in severity_order "
+                   f"({', '.join(levels)})")
     rank = df[a.severity].map({s: i for i, s in enumerate(levels)})
     worst = df.assign(_r=rank).groupby("USUBJID")["_r"].max()
     subj_arm = df.drop_duplicates("USUBJID").set_index("USUBJID")[a.treatment]
@@ -316,8 +325,8 @@ def compute_ard(plan: Plan, datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:
     out_rows: list[tuple] = []
     for a in plan.analyses:
         if a.dataset not in datasets:
-            raise DataError(f"analysis '{a.id}' ({a.display}) reads {a.dataset}, which is not "
-                            "in the package", file=f"{a.dataset.lower()}.xpt")
+            raise _bad(a, "kind", f"analysis '{a.id}' ({a.display}) reads {a.dataset}, which is "
+                       "not in the package")
         pop, tvar = _population(a, adsl)
         arms = _arms(pop, tvar)
         out = _Out(a)
