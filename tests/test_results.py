@@ -406,3 +406,45 @@ def test_results_13_an_analysis_the_data_cannot_answer_is_one_clear_line(package
     line = next(i for i, ln in enumerate(spec.read_text().splitlines(), 1) if "EASI55" in ln)
     assert f"adeff.yaml:{line}" in lines[0]
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+
+
+def test_results_14_three_arms_tiny_inline_tables():
+    """The mechanism on a tiny study with three arms: the k x 2 test, no pairwise difference,
+    Total columns, categories in the order of <variable>N."""
+    from cdisc_mapper.results.ard import compute_ard
+    from cdisc_mapper.results.plan import Analysis, AnalysisSet, Plan
+    from cdisc_mapper.results.tables import build_tables
+    arms = ["A"] * 4 + ["B"] * 4 + ["C"] * 4
+    adsl = pd.DataFrame({"STUDYID": "S", "USUBJID": [f"S-{i}" for i in range(12)],
+                         "TRT01P": arms, "TRT01PN": [{"A": 1, "B": 2, "C": 3}[a] for a in arms],
+                         "FASFL": ["Y"] * 11 + ["N"], "AGE": np.arange(20, 32, dtype=float),
+                         "AGEGR1": ["<25"] * 5 + [">=25"] * 7,
+                         "AGEGR1N": [1.0] * 5 + [2.0] * 7})
+    yes = ["Y", "Y", "N", "N", "Y", "N", "N", "N", "Y", "Y", "Y", "Y"]
+    bds = pd.DataFrame({"USUBJID": adsl.USUBJID, "TRTP": arms, "PARAMCD": "R",
+                        "AVISIT": "Week 1", "AVISITN": 1.0, "AVALC": yes, "ANL01FL": "Y"})
+    common = dict(population="FASFL", reason="SPECIFIED IN SAP",
+                  purpose="SECONDARY OUTCOME MEASURE")
+    plan = Plan([Analysis(id="r", dataset="BDS", kind="responders", display="Table 1.2",
+                          title="R", treatment="TRTP", total=False, parameter="R",
+                          test="chi-square", test_visit="Week 1", group_interval="wilson",
+                          **common),
+                 Analysis(id="d", dataset="ADSL", kind="summary", display="Table 1.1",
+                          title="D", treatment="TRT01P", total=True,
+                          variables=({"variable": "AGE"}, {"variable": "AGEGR1"}), **common)],
+                {"FASFL": AnalysisSet("FASFL", "Full", "all")})
+    plan.analyses.sort(key=lambda a: a.sort_key)
+    ard_ = compute_ard(plan, {"ADSL": adsl, "BDS": bds})
+    p = value(ard_, "r", "p", section="Week 1", group=COMPARISON)
+    counts = [[2, 2], [1, 3], [3, 0]]                  # subject S-11 (arm C) is not in FAS
+    assert p == pytest.approx(stats.chi2_contingency(counts, correction=False)[1])
+    assert ard_[(ard_.analysis == "r") & (ard_.operation == "diff")].empty
+    assert value(ard_, "d", "N", section="", group="Total") == 11
+    assert value(ard_, "d", "n", section="AGEGR1", group="C", row=">=25") == 3
+    assert value(ard_, "d", "mean", section="AGE", group="Total") == pytest.approx(25.0)
+    tables = build_tables(plan, ard_)
+    assert [t.display for t in tables] == ["Table 1.1", "Table 1.2"]
+    demo = tables[0]
+    assert [c[0] for c in demo.header[0]][-1] == "Total\n(N=11)"
+    stub = [r.cells[0] for r in demo.rows]
+    assert stub.index("<25, n (%)") < stub.index("≥25, n (%)")

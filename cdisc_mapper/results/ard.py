@@ -140,16 +140,17 @@ def _responders(a: Analysis, out: _Out, df: pd.DataFrame, pop, tvar, arms) -> No
             if gi:
                 lo, hi = stats.group_interval(gi.id, x, n, a.level)
                 out.add(visit, s, "ci", 2, 0, arm, k, lcl=lo, ucl=hi)
-        if len(arms) == 2:
+        vals: dict[str, float] = {}
+        if len(arms) == 2:                 # the difference: first arm minus second
             (x1, n1), (x2, n2) = counts
-            diff = 100 * (x1 / n1 - x2 / n2) if n1 and n2 else np.nan
-            vals: dict[str, float] = {"diff": diff}
+            vals["diff"] = 100 * (x1 / n1 - x2 / n2) if n1 and n2 else np.nan
             if di:
                 vals["lcl"], vals["ucl"] = stats.difference_interval(di.id, x1, n1, x2, n2,
                                                                      a.level)
-            if test and visit == a.test_visit:
-                vals["statistic"], vals["p"] = stats.proportion_test(
-                    test.id, np.array([[x, n - x] for x, n in counts]))
+        if test and visit == a.test_visit:  # two or more arms: the k x 2 table
+            vals["statistic"], vals["p"] = stats.proportion_test(
+                test.id, np.array([[x, n - x] for x, n in counts]))
+        if vals:
             out.add(visit, s, "Responders", 1, 0, COMPARISON, 0, **vals)
 
 
