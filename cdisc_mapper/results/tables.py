@@ -330,8 +330,9 @@ def build_tables(plan: Plan, ard: pd.DataFrame) -> list[Table]:
             header, rows, notes = _KIND[a.kind](plan, a, v)
         else:
             header, rows, notes = _counts(plan, a, v, events=a.kind == "ae_overview")
-        notes = notes + list(a.footnotes) + [
-            f"Source: {a.dataset}; analysis {a.id}. {_software_note()}"]
+        software = f" {_software_note()}" if any(x.test or x.interval or x.group_interval
+                                                  for x in analyses) else ""
+        notes = notes + list(a.footnotes) + [f"Source: {a.dataset}; analysis {a.id}.{software}"]
         s = plan.population(a.population)
         tables.append(Table(display, a.display_id, a.title, s.name, header, rows, notes,
                             tuple(x.id for x in analyses)))
