@@ -30,7 +30,7 @@ def main() -> int:
 
     from cdisc_mapper.adam.run import convert_adam
     from cdisc_mapper.engine.run import convert_study, data_cutoff
-    from cdisc_mapper.results import write_results
+    from cdisc_mapper.results import study_plan, write_results
 
     work = Path(tempfile.mkdtemp(prefix="cdisc-bench-adam-"))
     try:
@@ -53,7 +53,8 @@ def main() -> int:
                             created=created, progress=say)
         t_adam = time.perf_counter() - t0
         t0 = time.perf_counter()
-        results = write_results(sdtm.out_dir / "analysis" / "adam", sdtm.study.id)
+        results = write_results(sdtm.out_dir / "analysis" / "adam", sdtm.study.id,
+                                study_plan(sdtm.study))
         t_res = time.perf_counter() - t0
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         size = sum(f.stat().st_size for f in adam.files) / 1e6

@@ -19,7 +19,7 @@ examples:
   cdisc-map convert                          convert the bundled sample study into ./out
   cdisc-map convert mappings/ADT2002-P2/study.yaml --out /tmp/pkg
   cdisc-map check                            check every mapping file, run nothing
-  cdisc-map results out/ADT2002-P2           the publication's tables from the ADaM files
+  cdisc-map results out/ADT2002-P2           the declared analyses: ARD, ARS JSON, RTF/HTML/CSV tables
   cdisc-map validate out/ADT2002-P2 --format html,xlsx,json,junit --out reports
   cdisc-map trace out/ADT2002-P2 AE --usubjid ADT2002-P2-01-001 --seq 1
   cdisc-map synth --study ADT2002-P2 --subjects 10000 --out /tmp/big
@@ -176,14 +176,23 @@ def _adam_define(state, folder: Path, created: datetime) -> list[Path]:
 
 
 def cmd_results(args, rep: Reporter) -> int:
-    from .results import write_results
+    from .mapping.study import load_study
+    from .results import study_plan, write_results
 
     folder = Path(args.package)
     adam = folder / "analysis" / "adam"
     if not adam.is_dir():
         raise UsageError(f"no ADaM package in {adam}: run cdisc-map convert first")
-    paths = write_results(adam, args.study or folder.name)
-    html = next((p for p in paths if p.suffix == ".html"), paths[0])
+    study_id = args.study or folder.name
+    if args.mappings:
+        study = load_study(_studies([args.mappings])[0])
+    else:
+        study = next((s for s in map(load_study, _default_studies()) if s.id == study_id), None)
+        if study is None:
+            raise UsageError(f"no study file of study {study_id} under mappings/; name it with "
+                             "--mappings mappings/STUDY/study.yaml")
+    paths = write_results(adam, study_id, study_plan(study))
+    html = next((p for p in paths if p.name == "results.html"), paths[0])
     rep.out(f"wrote {len(paths)} files; open {html}")
     return 0
 
@@ -197,6 +206,9 @@ def cmd_check(args, rep: Reporter) -> int:
     for sf in _studies(args.studies):
         study = load_study(sf)
         adam = load_specs(study) if study.doc.data["study"].get("analysis") else {}
+        if adam:
+            from .results.plan import load_plan
+            load_plan(adam)                  # the declared analyses: methods, visits, sets
         load_define_info(study.id, default_define_dir(study.file))
         rep.out(f"{sf}: ok ({len(study.datasets)} SDTM mappings: "
                 f"{', '.join(sorted(study.datasets))}; {len(adam)} ADaM specs: "
@@ -249,7 +261,8 @@ def cmd_trace(args, rep: Reporter) -> int:
     from .trace import trace
 
     rep.out(trace(Path(args.package), args.dataset.upper(), usubjid=args.usubjid, seq=args.seq,
-                  record=args.record, project=_project_root()))
+                  record=args.record,
+                  project=Path(args.project) if args.project else None))
     return 0
 
 
@@ -310,14 +323,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     rs = sub.add_parser("results", parents=[common],
                         help="recompute the results tables from written ADaM datasets",
-                        description="Compute the tables of the publication (responder rates with "
-                        "chi-square tests, change from baseline with tests between arms, adverse "
-                        "events by SOC/PT and severity) from the ADaM XPT files alone, and write "
-                        "them as CSV and one HTML page under analysis/adam/results.",
+                        description="Run the analyses declared in the study's ADaM specs "
+                        "(disposition, demographics, responders with the difference, its CI and "
+                        "the pre-specified test, change from baseline, adverse events) on the "
+                        "written ADaM XPT files, and write under analysis/adam/results the "
+                        "analysis results data (ard.csv), the CDISC ARS 1.0 reporting event "
+                        "(ars.json) and each numbered table as RTF, HTML and CSV.",
                         epilog="example:\n  cdisc-map results out/ADT2002-P2",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
     rs.add_argument("package", help="a study's output folder, e.g. out/ADT2002-P2")
     rs.add_argument("--study", help="study id (default: the folder name)")
+    rs.add_argument("--mappings", metavar="STUDY_FILE",
+                    help="the study file declaring the analyses (default: the one of the study "
+                    "under mappings/)")
     rs.set_defaults(func=cmd_results)
 
     k = sub.add_parser("check", parents=[common], help="validate mapping files without running",
@@ -366,8 +384,10 @@ def build_parser() -> argparse.ArgumentParser:
     sc.set_defaults(func=cmd_schema)
 
     t = sub.add_parser("trace", parents=[common], help="show where a record's values came from",
-                       description="Read a package's lineage.json and show, for one record, the "
-                       "raw file and row it came from and how each variable was derived.",
+                       description="Read a package's lineage files and show, for one record, the "
+                       "raw file and row it came from and how each variable was derived; for an "
+                       "ADaM record (ADSL, ADEFF, ADAE, with --seq the ASEQ), the SDTM records it "
+                       "was derived from and their raw rows.",
                        epilog="example:\n  cdisc-map trace out/ADT2002-P2 QS --usubjid "
                               "ADT2002-P2-01-001 --seq 5",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -376,6 +396,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--usubjid")
     t.add_argument("--seq", type=int)
     t.add_argument("--record", type=int, help="1-based record number instead of usubjid/seq")
+    t.add_argument("--project", metavar="DIR",
+                   help="the folder the raw file paths of the lineage are relative to (default: "
+                   "the current folder, the folders above the package, then the installed "
+                   "project)")
     t.set_defaults(func=cmd_trace)
     return p
 

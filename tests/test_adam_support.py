@@ -61,7 +61,7 @@ def converted() -> Path:
     the results; returns the output folder (deleted at exit)."""
     from cdisc_mapper.adam.run import convert_adam
     from cdisc_mapper.engine.run import convert_study
-    from cdisc_mapper.results import write_results
+    from cdisc_mapper.results import study_plan, write_results
     import atexit
 
     out = Path(tempfile.mkdtemp(prefix="cdisc-adam-tests-"))
@@ -70,7 +70,7 @@ def converted() -> Path:
         res = convert_study(ROOT / "mappings" / study / "study.yaml", out, created=CREATED)
         convert_adam(res.study, res.out_dir / "tabulations" / "sdtm", res.out_dir,
                      created=CREATED)
-        write_results(res.out_dir / "analysis" / "adam", study)
+        write_results(res.out_dir / "analysis" / "adam", study, study_plan(res.study))
     return out
 
 

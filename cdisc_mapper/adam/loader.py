@@ -14,6 +14,8 @@ study's ``analysis_overrides``.
             ...
         variables:
           DTYPE: null                       # do not write this variable
+        analyses:
+          easi50: {method: {test: chi-square}}   # merged key by key into the shared analysis
         description: ...                    # any other key replaces the shared one
 
 Every file is checked against the schema before and after the overrides; an error names the
@@ -32,6 +34,10 @@ from ..mapping.study import Study
 from ..mapping.validate import check
 from ..mapping.yamlfile import Located, load_file
 from .schema import schema
+
+#: keys whose entries a study's overrides merge into (key by key) rather than replace: the
+#: analyses declared in the spec and ADSL's analysis sets.
+MERGED = ("analyses", "analysis_sets")
 
 
 class SpecDoc(Located):
@@ -137,7 +143,29 @@ def _apply(study: Study, spec: AdamSpec, over: dict[str, Any]) -> AdamSpec:
             from_study[path + p] = ln
 
     for key, value in over.items():
-        if key in ("variables", "derivations") and isinstance(value, dict):
+        if key in MERGED and isinstance(value, dict):
+            current = dict(data.get(key) or {})
+            for name, entry in value.items():
+                where = root + (key, name)
+                if entry is None:
+                    current.pop(name, None)
+                    for p in [p for p in lines if p[:2] == (key, name)]:
+                        del lines[p]
+                    continue
+                if not isinstance(entry, dict):
+                    raise study.doc.error(where, f"expected a mapping or null for {name}")
+                merged = dict(current.get(name) or {})
+                for k, v in entry.items():
+                    if v is None:
+                        merged.pop(k, None)
+                    elif isinstance(v, dict) and isinstance(merged.get(k), dict):
+                        merged[k] = {**merged[k], **v}
+                    else:
+                        merged[k] = copy.deepcopy(v)
+                    take((key, name, k))
+                current[name] = merged
+            data[key] = current
+        elif key in ("variables", "derivations") and isinstance(value, dict):
             current = dict(data.get(key) or {})
             for name, entry in value.items():
                 where = root + (key, name)

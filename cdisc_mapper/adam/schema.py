@@ -59,6 +59,8 @@ def variable_schema() -> dict[str, Any]:
 
 
 def adam_schema() -> dict[str, Any]:
+    from ..results.plan import SPEC_DEFS, SPEC_KEYS     # the analyses: keys of their own
+    analyses = {k: v for k, v in SPEC_DEFS.items() if k != "condition"}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "cdisc-mapper/adam-spec",
@@ -80,8 +82,10 @@ def adam_schema() -> dict[str, Any]:
                           "additionalProperties": {"$ref": "#/$defs/variable"}},
             "derivations": {"type": "object", "propertyNames": STEP_ID,
                             "additionalProperties": {"$ref": "#/$defs/step"}},
+            **SPEC_KEYS,
         },
-        "$defs": {"condition": CONDITION, "step": step_schema(), "variable": variable_schema()},
+        "$defs": {"condition": CONDITION, "step": step_schema(), "variable": variable_schema(),
+                  **analyses},
     }
 
 

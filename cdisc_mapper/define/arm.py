@@ -1,6 +1,13 @@
 """Analysis Results Metadata (ARM 1.0) of an analysis define.xml.
 
-Each result display of the study's define file (``analysis_results:``) becomes an
+The result displays are the analyses declared in the study's ADaM specs that carry a
+pre-specified test (:func:`declared_displays`): their display id and title, reason and purpose,
+parameter, visit and population, the method in the words of the method vocabulary and the result
+as computed from the data of the package, i.e. what the results tables and the ARS reporting
+event state.  A study define file may instead list ``analysis_results:`` by hand; then those are
+used as written.
+
+Each result display becomes an
 ``arm:ResultDisplay`` with its ``arm:AnalysisResult`` elements: the analysis reason and purpose, the
 parameter, the datasets with the records selected (a ``def:WhereClauseDef`` such as
 ``PARAMCD = 'EASI50' and AVISIT = 'Week 12'``) and the analysis variables, the documentation and
@@ -15,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import MappingError
 from . import oids
-from .studyinfo import DocRef, ResultDisplay
+from .studyinfo import AnalysisResult, DocRef, ResultDataset, ResultDisplay
 from .xml import description, el
 
 if TYPE_CHECKING:                                   # pragma: no cover
@@ -131,4 +138,52 @@ class ArmBuilder:
         return root
 
 
-__all__ = ["ArmBuilder", "MappingError"]
+def declared_displays(study, data: dict) -> tuple[ResultDisplay, ...]:
+    """One ResultDisplay per declared analysis with a pre-specified test, its result computed
+    from ``data`` (the datasets of the package) by the same code as the results tables."""
+    if study is None or not (study.doc.data.get("study") or {}).get("analysis"):
+        return ()
+    from .. import __version__
+    from ..results import study_plan
+    from ..results.ard import compute_ard
+    from ..results.plan import Plan, pretty
+    from ..results.tables import result_statement
+
+    plan = study_plan(study)
+    tested = [a for a in plan.analyses if a.test and a.kind in ("responders", "change")]
+    if not tested or any(a.dataset not in data for a in tested) or "ADSL" not in data:
+        return ()
+    sub = Plan(tested, plan.sets)
+    ard = compute_ard(sub, data)
+    out = []
+    for a in tested:
+        s = plan.population(a.population)
+        var = "AVALC" if a.kind == "responders" else "CHG"
+        methods = [m for m in (a.method("group_interval"), a.method("interval"), a.method("test"))
+                   if m]
+        doc = (f"{a.title}, {a.parameter} at {a.test_visit}, {s.name} ({s.definition}; ADSL."
+               f"{a.population} = 'Y'), by {a.treatment}. Methods: "
+               + "; ".join(m.text for m in methods) + ". Result: "
+               + result_statement(sub, ard, a))
+        code = "\n".join(m.code for m in methods)
+        where = ((("PARAMCD", (a.parameter,)), ("AVISIT", (a.test_visit,)))
+                 + ((("ANL01FL", ("Y",)),) if "ANL01FL" in data[a.dataset].columns else ()))
+        result = AnalysisResult(
+            id=a.id, description=f"{a.title}: {a.parameter} at {a.test_visit}, "
+                                 f"{' vs '.join(pretty(x) for x in _arms(ard, a.id))}",
+            reason=a.reason, purpose=a.purpose,
+            datasets=(ResultDataset(a.dataset, where, (var, a.treatment)),
+                      ResultDataset("ADSL", ((a.population, ("Y",)),), (a.population,))),
+            parameter=f"{a.dataset}.PARAMCD", documentation=doc,
+            code_context=f"cdisc_mapper {__version__} (Python; statsmodels and SciPy)",
+            code=code, doc=a.doc.sub(("analyses", a.id)) if a.doc is not None else None)
+        out.append(ResultDisplay(a.display, a.title, (result,), doc=result.doc))
+    return tuple(out)
+
+
+def _arms(ard, analysis: str) -> list[str]:
+    head = ard[(ard["analysis"] == analysis) & (ard["section"] == "")]
+    return list(head.sort_values("group_order")["group"])
+
+
+__all__ = ["ArmBuilder", "MappingError", "declared_displays"]

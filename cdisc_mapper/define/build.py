@@ -30,7 +30,7 @@ from ..mapping.study import Study
 from ..spec.model import Codelist, DatasetSpec, ValueLevel, VariableSpec
 from ..standards import bundled_ct_version, load_standard
 from . import oids
-from .arm import ArmBuilder
+from .arm import ArmBuilder, declared_displays
 from .codelists import CodelistRegistry
 from .datatypes import ItemType, item_type, value_level_type
 from .methods import DefinitionRegistry, join_texts
@@ -477,9 +477,11 @@ def build_define(study: Study | None, specs: dict[str, DatasetSpec],
                       codelists=codelists, info=info, folder=folder, ct_versions=ct_versions)
     model = b.build()
     arm = None
-    if not b.tabulation and info.analysis_results:
+    displays = () if b.tabulation else (info.analysis_results
+                                         or declared_displays(study, data))   # see define/arm.py
+    if displays:
         arm = ArmBuilder(b, model)
-        arm.build(info.analysis_results)
+        arm.build(displays)
     return _serialize(b, model, arm)
 
 

@@ -243,7 +243,7 @@ def write_analysis(state: RunState, root: Path, created: datetime,
                    progress: Callable[[str], None] | None) -> tuple[object, list[Path]]:
     """ADaM datasets from the SDTM files under ``root``, their define.xml, and the results."""
     from ..adam.run import convert_adam
-    from ..results import write_results
+    from ..results import study_plan, write_results
 
     adam = convert_adam(state.study, root / SDTM_DIR, root, created=created, progress=progress)
     files = list(adam.files)
@@ -251,5 +251,5 @@ def write_analysis(state: RunState, root: Path, created: datetime,
         return adam, files
     files += write_adam_define(state, adam.finals, adam.specs, adam.data, root, created)
     folder = root / ADAM_DIR
-    files += write_results(folder, state.study.id)
+    files += write_results(folder, state.study.id, study_plan(state.study))
     return adam, files

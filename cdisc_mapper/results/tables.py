@@ -1,33 +1,45 @@
-"""The tables of the publication, computed from the ADaM datasets as written (XPT files).
+"""The displays: each declared output laid out as a table, drawn from the ARD alone.
 
-Nothing here knows the study: parameters, visits and arms come from the data.
-
-* **Responders** (BDS records whose AVALC is Y/N, e.g. EASI50, IGARESP): per parameter, analysis
-  visit and planned treatment, responders / subjects with a record (FASFL = Y, ANL01FL = Y), and
-  the tests of a 2 x k table: Pearson chi-square without and with Yates' continuity correction
-  and, for two arms, Fisher's exact test (``scipy.stats``).
-* **Change from baseline** (BDS records with CHG): n, mean, SD, median, min, max of CHG per
-  parameter, post-baseline visit and treatment, with Welch's t-test and the Wilcoxon rank-sum
-  (Mann-Whitney U) test between two arms (one-way ANOVA / Kruskal-Wallis for more).
-* **Adverse events** (OCCDS with TRTEMFL): treatment-emergent AEs of the safety population by
-  actual treatment — an overview, subjects and events by system organ class and preferred term,
-  and by severity (subjects counted once at their highest severity).
+:func:`build_tables` turns the ARD and the plan into :class:`Table` objects (numbered title,
+header rows with ``(N=xx)``, body rows, footnotes with the method and the population); the
+writers (:mod:`.html`, :mod:`.rtf`, CSV in :mod:`cdisc_mapper.results`) only lay them out.
+One statistic per row; percentages to one decimal; P values to three decimals (``<0.001``).
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
-from ..errors import DataError
 from ..adam.reader import read_columns
+from .ard import COMPARISON, TOTAL
+from .plan import Analysis, Plan, pretty
 
-RELATED = ("RELATED", "POSSIBLY RELATED", "PROBABLY RELATED", "DEFINITELY RELATED")
-SEVERITY_ORDER = ("MILD", "MODERATE", "SEVERE")
+
+@dataclass
+class Row:
+    cells: list[str]
+    indent: int = 0
+    section: bool = False          # a heading row (visit, variable, system organ class)
+
+
+@dataclass
+class Table:
+    display: str                    # Table 14.2.1
+    file: str                       # t14_2_1
+    title: str
+    population: str                 # the analysis set, as a subtitle
+    header: list[list[tuple[str, int]]]   # header rows of (text, columns spanned)
+    rows: list[Row]
+    footnotes: list[str] = field(default_factory=list)
+    analyses: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> int:
+        return sum(span for _, span in self.header[-1])
 
 
 def read_dataset(folder: Path, name: str) -> pd.DataFrame | None:
@@ -42,198 +54,316 @@ def read_dataset(folder: Path, name: str) -> pd.DataFrame | None:
     return df
 
 
-def _need(df: pd.DataFrame, name: str, cols: list[str]) -> None:
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise DataError(f"{name} has no variable {', '.join(missing)}; the results need it",
-                        file=f"{name.lower()}.xpt")
+# ------------------------------------------------------------------------------ formatting
+
+MINUS = "\u2212"
 
 
-def _arms(df: pd.DataFrame, var: str, num: str) -> list[tuple[Any, str]]:
-    arms = df[[num, var]].dropna(subset=[var]).drop_duplicates()
-    arms = arms.sort_values([num, var], na_position="last")
-    return [(n, a) for n, a in zip(arms[num], arms[var])]
+def num(v: float, digits: int = 1) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    text = f"{v:.{digits}f}"
+    if text.startswith("-"):
+        text = MINUS + text[1:] if float(text) != 0 else text[1:]
+    return text
 
 
-def _pct(n: int, d: int) -> float:
-    return round(100.0 * n / d, 1) if d else float("nan")
+def pvalue(p: float) -> str:
+    if p is None or math.isnan(p):
+        return "–"
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
 
 
-def chi_square_tests(table: np.ndarray) -> dict[str, float]:
-    """Pearson chi-square without and with continuity correction (Yates, 2 x 2 only) and, for
-    2 x 2, Fisher's exact test, of a table of counts (rows: arms; columns: yes/no)."""
-    out = {"chi2": np.nan, "pearson_p": np.nan, "chi2_yates": np.nan, "yates_p": np.nan,
-           "fisher_p": np.nan}
-    table = np.asarray(table, dtype=float)
-    if table.shape[0] < 2 or (table.sum(axis=0) == 0).any() or (table.sum(axis=1) == 0).any():
-        return out
-    chi2, p, _, _ = stats.chi2_contingency(table, correction=False)
-    out["chi2"], out["pearson_p"] = float(chi2), float(p)
-    if table.shape == (2, 2):
-        chi2y, py, _, _ = stats.chi2_contingency(table, correction=True)
-        out["chi2_yates"], out["yates_p"] = float(chi2y), float(py)
-        out["fisher_p"] = float(stats.fisher_exact(table.astype(int))[1])
+def n_pct(n: float, pct: float) -> str:
+    if n == 0:
+        return "0"
+    return f"{int(n)} ({num(pct)})"
+
+
+def ci(lo: float, hi: float, digits: int = 1) -> str:
+    if math.isnan(lo) or math.isnan(hi):
+        return "–"
+    return f"({num(lo, digits)}, {num(hi, digits)})"
+
+
+class _View:
+    """The ARD values of one analysis, by (section, row, group, operation)."""
+
+    def __init__(self, ard: pd.DataFrame, a: Analysis):
+        part = ard[ard["analysis"] == a.id]
+        self.part = part
+        self.values = {(r.section, r.row, r.group, r.operation): r.value
+                       for r in part.itertuples(index=False)}
+        head = part[part["section"] == ""].sort_values("group_order")
+        self.groups = [(g, int(o)) for g, o in zip(head["group"], head["group_order"])]
+        self.big_n = {g: int(v) for g, v in zip(head["group"], head["value"])}
+        body = part[part["section"] != ""]
+        keys = body[["section", "section_order", "row", "row_order", "indent"]].drop_duplicates(
+            ["section", "row"]).sort_values(["section_order", "row_order"], kind="stable")
+        self.keys = list(keys.itertuples(index=False))
+
+    def get(self, section: str, row: str, group: str, op: str) -> float:
+        return self.values.get((section, row, group, op), float("nan"))
+
+    def sections(self) -> list[str]:
+        return list(dict.fromkeys(k.section for k in self.keys))
+
+
+def _group_header(v: _View, span: int = 1) -> list[tuple[str, int]]:
+    return [(f"{pretty(g)}\n(N={v.big_n[g]})", span) for g, _ in v.groups]
+
+
+def _population_note(plan: Plan, a: Analysis) -> str:
+    s = plan.population(a.population)
+    return f"{s.name}: {s.definition} ({a.population} = 'Y'). N: subjects of the {s.name.lower()}."
+
+
+def _software_note() -> str:
+    import scipy
+    import statsmodels
+    return f"Statistics computed with statsmodels {statsmodels.__version__} and SciPy " \
+           f"{scipy.__version__}."
+
+
+# ----------------------------------------------------------------------------------- kinds
+
+def _responders(plan: Plan, a: Analysis, v: _View) -> tuple[list, list[Row], list[str]]:
+    gi, di, test = a.method("group_interval"), a.method("interval"), a.method("test")
+    arms = [g for g, _ in v.groups]
+    pct_ci = f"{a.level:.0%} CI"
+    header = [[("Visit\n  Statistic", 1)] + _group_header(v)]
+    two = len(arms) == 2
+    if two:
+        header[0].append((f"Difference, % points\n({pct_ci})", 1))
+    if test:
+        header[0].append(("P value", 1))
+    rows, imputed = [], 0
+    for section in v.sections():
+        rows.append(Row([section] + [""] * (len(header[0]) - 1), section=True))
+        cells = [f"Responders, n/N (%)"]
+        for arm in arms:
+            n, d, p = (v.get(section, "Responders", arm, op) for op in ("n", "denom", "pct"))
+            imputed += int(v.get(section, "Responders", arm, "imputed") or 0)
+            cells.append(f"{int(n)}/{int(d)} ({num(p)})")
+        if two:
+            diff = v.get(section, "Responders", COMPARISON, "diff")
+            lo, hi = (v.get(section, "Responders", COMPARISON, op) for op in ("lcl", "ucl"))
+            cells.append(f"{num(diff)} {ci(lo, hi)}" if di else num(diff))
+        if test:
+            cells.append(pvalue(v.get(section, "Responders", COMPARISON, "p"))
+                         if section == a.test_visit else "")
+        rows.append(Row(cells, indent=1))
+        if gi:
+            cells = [pct_ci]
+            for arm in arms:
+                cells.append(ci(v.get(section, "ci", arm, "lcl"), v.get(section, "ci", arm, "ucl")))
+            rows.append(Row(cells + [""] * (len(header[0]) - len(cells)), indent=1))
+    notes = [_population_note(plan, a),
+             "n/N (%): responders / subjects with an analysis record at the visit (ANL01FL = 'Y')."]
+    if imputed:
+        notes.append("Subjects of the analysis set without an observed response at a visit with "
+                     "imputation are counted as non-responders (records with DTYPE).")
+    if gi:
+        notes.append(f"{pct_ci} of each proportion: {gi.text}.")
+    if two and di:
+        notes.append(f"Difference: {pretty(arms[0])} minus {pretty(arms[1])}, with the {di.text}.")
+    if test:
+        notes.append(f"P value at {a.test_visit}: {test.text}; the pre-specified test of this "
+                     "display.")
+    return header, rows, notes
+
+
+_DESC = (("n", "n"), ("Mean (SD)", "mean"), ("Median", "median"), ("Min, max", "min"))
+
+
+def _describe_rows(v: _View, section: str, row: str, groups: list[str], digits: int
+                   ) -> list[list[str]]:
+    out = []
+    for label, op in _DESC:
+        cells = [label]
+        for g in groups:
+            get = lambda o: v.get(section, row, g, o)          # noqa: E731
+            if op == "n":
+                cells.append(str(int(get("n"))))
+            elif op == "mean":
+                cells.append(f"{num(get('mean'), digits)} ({num(get('sd'), digits + 1)})")
+            elif op == "median":
+                cells.append(num(get("median"), digits))
+            else:
+                lo, hi = get("min"), get("max")
+                whole = all(math.isnan(x) or float(x).is_integer() for x in (lo, hi))
+                d = 0 if whole else digits
+                cells.append(f"{num(lo, d)}, {num(hi, d)}")
+        out.append(cells)
     return out
 
 
-def responder_tables(adsl: pd.DataFrame, bds: pd.DataFrame, dataset: str
-                     ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    _need(bds, dataset, ["PARAMCD", "PARAM", "AVALC", "AVISIT", "AVISITN", "TRTP", "TRTPN",
-                         "FASFL", "ANL01FL", "USUBJID"])
-    data = bds[(bds["FASFL"] == "Y") & (bds["ANL01FL"] == "Y") & bds["AVALC"].notna()]
-    yn = data.groupby("PARAMCD")["AVALC"].agg(lambda s: set(s) <= {"Y", "N"})
-    params = [p for p, ok in yn.items() if ok]
-    data = data[data["PARAMCD"].isin(params)]
-    arms = _arms(bds[bds["FASFL"] == "Y"], "TRTP", "TRTPN")
-    full = adsl[adsl["FASFL"] == "Y"].groupby("TRT01P").size() if adsl is not None and \
-        "FASFL" in adsl.columns and "TRT01P" in adsl.columns else pd.Series(dtype=int)
-    order = (data[["PARAMCD", "PARAM", "AVISIT", "AVISITN"] + (["PARAMN"] if "PARAMN" in data
-                                                                 else [])]
-             .drop_duplicates(["PARAMCD", "AVISITN"]))
-    order = order.sort_values((["PARAMN"] if "PARAMN" in order else []) + ["PARAMCD", "AVISITN"])
-    rows, tests = [], []
-    for _, key in order.iterrows():
-        sub = data[(data["PARAMCD"] == key["PARAMCD"]) & (data["AVISITN"] == key["AVISITN"])]
-        counts = []
-        for num, arm in arms:
-            a = sub[sub["TRTP"] == arm]
-            n_yes = int((a["AVALC"] == "Y").sum())
-            n = int(a["USUBJID"].nunique())
-            imputed = int(a["DTYPE"].notna().sum()) if "DTYPE" in a.columns else 0
-            rows.append({"PARAMCD": key["PARAMCD"], "PARAM": key["PARAM"],
-                         "AVISIT": key["AVISIT"], "AVISITN": key["AVISITN"],
-                         "TRTPN": num, "TRTP": arm, "responders": n_yes, "n": n,
-                         "percent": _pct(n_yes, n), "imputed": imputed,
-                         "fas": int(full.get(arm, 0))})
-            counts.append([n_yes, n - n_yes])
-        t = chi_square_tests(np.array(counts))
-        yes = [c[0] / sum(c) * 100 if sum(c) else np.nan for c in counts]
-        tests.append({"PARAMCD": key["PARAMCD"], "PARAM": key["PARAM"], "AVISIT": key["AVISIT"],
-                      "AVISITN": key["AVISITN"], "arms": " vs ".join(a for _, a in arms),
-                      "difference_pct": round(yes[0] - yes[1], 1) if len(yes) == 2 else np.nan,
-                      **t})
-    return pd.DataFrame(rows), pd.DataFrame(tests)
+def _change(plan: Plan, a: Analysis, v: _View) -> tuple[list, list[Row], list[str]]:
+    di, test = a.method("interval"), a.method("test")
+    arms = [g for g, _ in v.groups]
+    two = len(arms) == 2
+    header = [[("Visit\n  Statistic", 1)] + _group_header(v)]
+    if two:
+        header[0].append((f"Difference in means\n({a.level:.0%} CI)", 1))
+    if test:
+        header[0].append(("P value", 1))
+    width = len(header[0])
+    rows = []
+    for section in v.sections():
+        var = "AVAL" if section == "Baseline" else "CHG"
+        title = "Baseline value" if var == "AVAL" else f"{section}: change from baseline"
+        rows.append(Row([title] + [""] * (width - 1), section=True))
+        for cells in _describe_rows(v, section, var, arms, 1):
+            extra = []
+            if two:
+                extra.append("")
+            if test:
+                extra.append("")
+            if cells[0] == "Mean (SD)" and var == "CHG":
+                diff = v.get(section, var, COMPARISON, "diff")
+                lo, hi = v.get(section, var, COMPARISON, "lcl"), v.get(section, var, COMPARISON,
+                                                                         "ucl")
+                if two:
+                    extra[0] = f"{num(diff)} {ci(lo, hi)}" if di else num(diff)
+                if test and section == a.test_visit:
+                    extra[-1] = pvalue(v.get(section, var, COMPARISON, "p"))
+            rows.append(Row(cells + extra, indent=1))
+    notes = [_population_note(plan, a),
+             "Observed analysis records (ANL01FL = 'Y'); change from baseline = AVAL − BASE."]
+    if two:
+        notes.append(f"Difference: {pretty(arms[0])} minus {pretty(arms[1])}"
+                     + (f", with the {di.text}." if di else "."))
+    if test:
+        notes.append(f"P value at {a.test_visit}: {test.text}; the pre-specified test of this "
+                     "display.")
+    return header, rows, notes
 
 
-def change_tables(bds: pd.DataFrame, dataset: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    _need(bds, dataset, ["PARAMCD", "PARAM", "CHG", "AVISIT", "AVISITN", "TRTP", "TRTPN",
-                         "FASFL", "ANL01FL"])
-    data = bds[(bds["FASFL"] == "Y") & (bds["ANL01FL"] == "Y") & bds["CHG"].notna()
-               & (bds["AVISITN"] > 0)]
-    if "DTYPE" in data.columns:
-        data = data[data["DTYPE"].isna()]
-    arms = _arms(bds[bds["FASFL"] == "Y"], "TRTP", "TRTPN")
-    order = (data[["PARAMCD", "PARAM", "AVISIT", "AVISITN"] + (["PARAMN"] if "PARAMN" in data
-                                                                 else [])]
-             .drop_duplicates(["PARAMCD", "AVISITN"]))
-    order = order.sort_values((["PARAMN"] if "PARAMN" in order else []) + ["PARAMCD", "AVISITN"])
-    rows, tests = [], []
-    for _, key in order.iterrows():
-        sub = data[(data["PARAMCD"] == key["PARAMCD"]) & (data["AVISITN"] == key["AVISITN"])]
-        groups = []
-        for num, arm in arms:
-            v = sub.loc[sub["TRTP"] == arm, "CHG"].astype(float).to_numpy()
-            groups.append(v)
-            base = sub.loc[sub["TRTP"] == arm, "BASE"].astype(float) if "BASE" in sub else None
-            rows.append({"PARAMCD": key["PARAMCD"], "PARAM": key["PARAM"],
-                         "AVISIT": key["AVISIT"], "AVISITN": key["AVISITN"], "TRTPN": num,
-                         "TRTP": arm, "n": len(v),
-                         "base_mean": float(base.mean()) if base is not None and len(v)
-                         else np.nan,
-                         "mean": float(np.mean(v)) if len(v) else np.nan,
-                         "sd": float(np.std(v, ddof=1)) if len(v) > 1 else np.nan,
-                         "median": float(np.median(v)) if len(v) else np.nan,
-                         "min": float(np.min(v)) if len(v) else np.nan,
-                         "max": float(np.max(v)) if len(v) else np.nan})
-        tests.append({"PARAMCD": key["PARAMCD"], "PARAM": key["PARAM"], "AVISIT": key["AVISIT"],
-                      "AVISITN": key["AVISITN"], "arms": " vs ".join(a for _, a in arms),
-                      **_compare(groups)})
-    return pd.DataFrame(rows), pd.DataFrame(tests)
+def _summary(plan: Plan, a: Analysis, v: _View) -> tuple[list, list[Row], list[str]]:
+    groups = [g for g, _ in v.groups]
+    header = [[("Characteristic", 1)] + _group_header(v)]
+    rows = []
+    specs = {s.get("label", s["variable"]): s for s in a.variables}
+    for section in v.sections():
+        spec = specs[section]
+        rows.append(Row([section] + [""] * len(groups), section=True))
+        keys = [k for k in v.keys if k.section == section]
+        if len(keys) == 1 and keys[0].row == spec["variable"]:
+            for cells in _describe_rows(v, section, spec["variable"], groups,
+                                        int(spec.get("decimals", 1))):
+                rows.append(Row(cells, indent=1))
+            continue
+        values = spec.get("values") or {}
+        for k in keys:
+            label = pretty(values.get(k.row, k.row))
+            rows.append(Row([f"{label}, n (%)"] + [
+                n_pct(v.get(section, k.row, g, "n"), v.get(section, k.row, g, "pct"))
+                for g in groups], indent=1))
+    notes = [_population_note(plan, a), "Percentages of N; SD: standard deviation."]
+    return header, rows, notes
 
 
-def _compare(groups: list[np.ndarray]) -> dict[str, float]:
-    out = {"difference": np.nan, "t": np.nan, "t_p": np.nan, "u_p": np.nan,
-           "test": "", "rank_test": ""}
-    usable = [g for g in groups if len(g) >= 2]
-    if len(usable) != len(groups) or len(groups) < 2:
-        return out
-    if len(groups) == 2:
-        t = stats.ttest_ind(groups[0], groups[1], equal_var=False)
-        u = stats.mannwhitneyu(groups[0], groups[1], alternative="two-sided")
-        out.update(difference=float(np.mean(groups[0]) - np.mean(groups[1])), t=float(t.statistic),
-                   t_p=float(t.pvalue), u_p=float(u.pvalue), test="Welch t-test",
-                   rank_test="Wilcoxon rank-sum")
+def _counts(plan: Plan, a: Analysis, v: _View, events: bool
+            ) -> tuple[list, list[Row], list[str]]:
+    groups = [g for g, _ in v.groups]
+    if events:
+        header = [[("", 1)] + _group_header(v, 2),
+                  [("", 1)] + [(t, 1) for _ in groups for t in ("n (%)", "E")]]
     else:
-        f = stats.f_oneway(*groups)
-        k = stats.kruskal(*groups)
-        out.update(t=float(f.statistic), t_p=float(f.pvalue), u_p=float(k.pvalue),
-                   test="one-way ANOVA", rank_test="Kruskal-Wallis")
-    return out
+        header = [[("", 1)] + _group_header(v)]
+    rows = []
+    for k in v.keys:
+        cells = [pretty(k.row)]
+        for g in groups:
+            cells.append(n_pct(v.get(k.section, k.row, g, "n"), v.get(k.section, k.row, g, "pct")))
+            if events:
+                cells.append(str(int(v.get(k.section, k.row, g, "events"))))
+        section = a.kind == "ae_by_term" and k.indent == 0
+        rows.append(Row(cells, indent=int(k.indent), section=section))
+    notes = [_population_note(plan, a)]
+    if a.records:
+        from ..adam.conditions import describe
+        notes.append(f"Records: {describe(a.records)}.")
+    if a.kind == "ae_overview":
+        notes.append("n (%): subjects with at least one such event (percentage of N); "
+                     "E: number of events.")
+    elif a.kind == "ae_by_term":
+        notes.append("n (%): subjects with at least one event (percentage of N); a subject is "
+                     "counted once per system organ class and once per preferred term. Sorted by "
+                     "decreasing frequency in the Total column. Terms as coded in "
+                     f"{' and '.join(a.levels)}.")
+    else:
+        notes.append("Percentages of N.")
+    return header, rows, notes
 
 
-def ae_tables(adsl: pd.DataFrame, occds: pd.DataFrame, dataset: str
-              ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    _need(occds, dataset, ["USUBJID", "TRTEMFL", "TRTA", "AEBODSYS", "AEDECOD"])
-    _need(adsl, "ADSL", ["USUBJID", "SAFFL", "TRT01A"])
-    safety = adsl[adsl["SAFFL"] == "Y"]
-    arms = _arms(safety, "TRT01A", "TRT01AN" if "TRT01AN" in safety else "TRT01A")
-    denom = safety.groupby("TRT01A")["USUBJID"].nunique()
-    ae = occds[(occds["TRTEMFL"] == "Y") & occds["USUBJID"].isin(safety["USUBJID"])]
-    sev = "ASEV" if "ASEV" in ae.columns else "AESEV"
+def _severity(plan: Plan, a: Analysis, v: _View) -> tuple[list, list[Row], list[str]]:
+    groups = [g for g, _ in v.groups]
+    header = [[(f"Severity ({a.severity})", 1)] + _group_header(v)]
+    rows = []
+    for section in v.sections():
+        rows.append(Row([section] + [""] * len(groups), section=True))
+        for k in [k for k in v.keys if k.section == section]:
+            op = "events" if section.startswith("Events") else "n"
+            cells = [f"{k.row}, n (%)"] + [n_pct(v.get(section, k.row, g, op),
+                                                 v.get(section, k.row, g, "pct")) for g in groups]
+            rows.append(Row(cells, indent=1))
+    notes = [_population_note(plan, a)]
+    if a.records:
+        from ..adam.conditions import describe
+        notes.append(f"Records: {describe(a.records)}.")
+    notes.append("Subjects are counted once, at the highest severity of their events "
+                 "(percentage of N); events as a percentage of all events of the group.")
+    return header, rows, notes
 
-    def count(rows: pd.DataFrame, arm: str) -> dict[str, Any]:
-        r = rows[rows["TRTA"] == arm]
-        n = int(r["USUBJID"].nunique())
-        return {"subjects": n, "percent": _pct(n, int(denom.get(arm, 0))), "events": len(r)}
 
-    overview = []
-    cats = [("Any treatment-emergent AE", ae)]
-    if "AESER" in ae:
-        cats.append(("Serious", ae[ae["AESER"] == "Y"]))
-    if "AEREL" in ae:
-        rel = ae[ae["AEREL"].isin(RELATED)]
-        cats.append(("Related to treatment (related, possibly or probably related)", rel))
-        if "AESER" in ae:
-            cats.append(("Serious and related to treatment", rel[rel["AESER"] == "Y"]))
-    if sev in ae:
-        cats.append(("Severe", ae[ae[sev] == "SEVERE"]))
-        cats.append(("Mild or moderate", ae[ae[sev].isin(("MILD", "MODERATE"))]))
-    if "AEOUT" in ae:
-        cats.append(("Recovered/resolved (with or without sequelae)",
-                     ae[ae["AEOUT"].isin(("RECOVERED/RESOLVED",
-                                          "RECOVERED/RESOLVED WITH SEQUELAE"))]))
-    if "AEACN" in ae:
-        cats.append(("Leading to withdrawal of treatment", ae[ae["AEACN"] == "DRUG WITHDRAWN"]))
-    for label, rows in cats:
-        for num, arm in arms:
-            overview.append({"category": label, "TRTAN": num, "TRTA": arm,
-                             "N": int(denom.get(arm, 0)), **count(rows, arm)})
-    soc_pt = []
-    total = ae.groupby("AEBODSYS")["USUBJID"].nunique().sort_values(ascending=False)
-    socs = sorted(total.index, key=lambda s: (-total[s], s))
-    for soc in socs:
-        srows = ae[ae["AEBODSYS"] == soc]
-        for num, arm in arms:
-            soc_pt.append({"AEBODSYS": soc, "AEDECOD": None, "TRTAN": num, "TRTA": arm,
-                           "N": int(denom.get(arm, 0)), **count(srows, arm)})
-        pts = srows.groupby("AEDECOD")["USUBJID"].nunique()
-        for pt in sorted(pts.index, key=lambda p: (-pts[p], p)):
-            prow = srows[srows["AEDECOD"] == pt]
-            for num, arm in arms:
-                soc_pt.append({"AEBODSYS": soc, "AEDECOD": pt, "TRTAN": num, "TRTA": arm,
-                               "N": int(denom.get(arm, 0)), **count(prow, arm)})
-    severity = []
-    if sev in ae.columns:
-        rank = {s: i for i, s in enumerate(SEVERITY_ORDER)}
-        worst = ae.assign(__r__=ae[sev].map(rank)).sort_values("__r__").groupby(
-            ["TRTA", "USUBJID"])["__r__"].max().reset_index()
-        for s in SEVERITY_ORDER:
-            for num, arm in arms:
-                n_sub = int(((worst["TRTA"] == arm) & (worst["__r__"] == rank[s])).sum())
-                n_ev = int(((ae["TRTA"] == arm) & (ae[sev] == s)).sum())
-                all_ev = int((ae["TRTA"] == arm).sum())
-                severity.append({"severity": s, "TRTAN": num, "TRTA": arm,
-                                 "N": int(denom.get(arm, 0)), "subjects": n_sub,
-                                 "percent": _pct(n_sub, int(denom.get(arm, 0))),
-                                 "events": n_ev, "events_percent": _pct(n_ev, all_ev)})
-    return pd.DataFrame(overview), pd.DataFrame(soc_pt), pd.DataFrame(severity)
+_KIND = {"responders": _responders, "change": _change, "summary": _summary,
+         "ae_by_severity": _severity}
+
+
+def build_tables(plan: Plan, ard: pd.DataFrame) -> list[Table]:
+    tables = []
+    for display, analyses in plan.by_display().items():
+        a = analyses[0]
+        v = _View(ard, a)
+        if a.kind in _KIND:
+            header, rows, notes = _KIND[a.kind](plan, a, v)
+        else:
+            header, rows, notes = _counts(plan, a, v, events=a.kind == "ae_overview")
+        software = f" {_software_note()}" if any(x.test or x.interval or x.group_interval
+                                                  for x in analyses) else ""
+        notes = notes + list(a.footnotes) + [f"Source: {a.dataset}; analysis {a.id}.{software}"]
+        s = plan.population(a.population)
+        tables.append(Table(display, a.display_id, a.title, s.name, header, rows, notes,
+                            tuple(x.id for x in analyses)))
+    return tables
+
+
+def result_statement(plan: Plan, ard: pd.DataFrame, a: Analysis) -> str:
+    """The pre-specified result of an analysis in one sentence, from the ARD (the ARM of
+    define.xml, the ARS analysis and the README say it in these words)."""
+    v = _View(ard, a)
+    arms = [g for g, _ in v.groups]
+    visit, test = a.test_visit, a.method("test")
+    if test is None or len(arms) != 2:
+        return ""
+    level = f"{a.level:.0%} CI"
+    if a.kind == "responders":
+        parts = []
+        for arm in arms:
+            n, d, p = (v.get(visit, "Responders", arm, op) for op in ("n", "denom", "pct"))
+            parts.append(f"{pretty(arm)} {int(n)}/{int(d)} ({num(p)}%)")
+        diff, lo, hi = (v.get(visit, "Responders", COMPARISON, op) for op in ("diff", "lcl", "ucl"))
+        p = v.get(visit, "Responders", COMPARISON, "p")
+        est = f"difference {num(diff)} percentage points"
+    else:
+        parts = []
+        for arm in arms:
+            m, n = v.get(visit, "CHG", arm, "mean"), v.get(visit, "CHG", arm, "n")
+            parts.append(f"{pretty(arm)} mean change {num(m)} (n={int(n)})")
+        diff, lo, hi = (v.get(visit, "CHG", COMPARISON, op) for op in ("diff", "lcl", "ucl"))
+        p = v.get(visit, "CHG", COMPARISON, "p")
+        est = f"difference in means {num(diff)}"
+    ci_text = f" ({level} {num(lo)} to {num(hi)})" if a.method("interval") else ""
+    return (f"{a.parameter} at {visit}: {' vs '.join(parts)}; {est}{ci_text}; "
+            f"{test.name} P = {pvalue(p)}.")
