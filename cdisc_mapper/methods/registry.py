@@ -19,8 +19,10 @@ from collections.abc import Callable
 import pandas as pd
 
 # Parameter schema fragments shared by several methods.
-RAW_COLUMN = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-              "description": "a column of the raw form"}
+RAW_COLUMN = {"type": "string", "pattern": "^(?!__)\\S(.*\\S)?$",
+              "description": "a column of the raw form, named exactly as exported (dots, "
+                             "spaces, mixed case and leading digits allowed: `IT.AETERM`, "
+                             "`Visit Date`)"}
 VARIABLE = {"type": "string", "pattern": "^([A-Z][A-Z0-9]{0,7}\\.)?[A-Z][A-Z0-9_]{0,7}$",
             "description": "a variable already derived in this dataset, or DATASET.VARIABLE "
                            "(e.g. DM.RFSTDTC) joined by subject"}
