@@ -73,6 +73,20 @@ class RunState:
     def usubjid(self, subject: pd.Series) -> pd.Series:
         return (self.study.id + self.study.separator + subject.astype("string")).astype("string")
 
+    def usubjid_of(self, records: pd.DataFrame, column) -> pd.Series:
+        """USUBJID of raw records by the study file's rule (``column(name)`` reads a raw
+        column of the records' form)."""
+        rule = self.study.usubjid_rule or {"parts": ["STUDYID", self.study.subject_id],
+                                           "separator": self.study.separator}
+        if "from" in rule:
+            return column(rule["from"]).astype("string")
+        parts = [pd.Series(self.study.id, index=records.index, dtype="string")
+                 if p == "STUDYID" else column(p).astype("string") for p in rule["parts"]]
+        out = parts[0]
+        for part in parts[1:]:
+            out = out + rule.get("separator", "-") + part
+        return out.astype("string")
+
 
 class BlockContext:
     """The records of one block of a dataset mapping (or of a whole dataset, for dataset-stage
@@ -103,19 +117,22 @@ class BlockContext:
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
-        recs = self.records.loc[mask.to_numpy()]
+        m = mask.to_numpy()
+        recs = self.records.loc[m]
         vals = values[mask] if values is not None else None
-        subj = recs[self.raw_form.subject_col] if self.raw_form.subject_col in recs else None
-        sep = self.study.separator
-        for i, (_idx, rec) in enumerate(recs.iterrows()):
-            v = vals.iloc[i] if vals is not None else rec.get("__value__", "")
+        try:
+            subj = self.usubjid()[m].tolist()
+        except (DataError, MappingError):
+            subj = [None] * len(recs)
+        rows = recs["__row__"].tolist() if "__row__" in recs else [None] * len(recs)
+        for i in range(len(recs)):
+            v = vals.iloc[i] if vals is not None else ""
             self.state.problems.append(Problem(
                 study=self.study.id, dataset=self.dataset, variable=self.var,
-                file=self.raw_form.display, record=int(rec["__row__"]) if "__row__" in rec else None,
-                usubjid=None if subj is None else
-                f"{self.study.id}{sep}{rec[self.raw_form.subject_col]}",
-                value="" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v),
-                message=message))
+                file=self.raw_form.display, record=None if rows[i] is None else int(rows[i]),
+                usubjid=None if subj[i] is None or subj[i] is pd.NA else str(subj[i]),
+                value="" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                else str(v), message=message))
 
     # ------------------------------------------------------------------ reading values
     def column(self, name: str, source: str | None = None) -> pd.Series:
@@ -190,7 +207,8 @@ class BlockContext:
         return pd.Series(str(value), index=self.index, dtype="string")
 
     def usubjid(self) -> pd.Series:
-        return self.state.usubjid(self.records[self.raw_form.subject_col])
+        """USUBJID of the block's records, by the study file's rule."""
+        return self.state.usubjid_of(self.records, lambda name: self.column(name))
 
     # ------------------------------------------------------------------ value maps and terms
     def map_values(self, s: pd.Series, mapping: dict, *, keep_unmapped: bool,
