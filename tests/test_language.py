@@ -328,3 +328,96 @@ def test_adam_conditions_use_the_same_grammar_20():
     assert list(cn.variables({"of": "ADT", "before": {"of": "TRTSDT"}})) == [
         (("of",), "ADT"), (("before", "of"), "TRTSDT")]
     assert cn.describe({"of": "AVAL", "between": [10, 40]}) == "AVAL between 10 and 40"
+
+
+# ------------------------------------------------------------------ check finds everything
+
+def test_check_reports_every_mistake_in_one_pass_and_convert_says_the_same_21(tmp_path, capsys):
+    from cdisc_mapper.cli import main
+
+    ae = (minimal.AE.replace("from: AETERM}", "from: AETREM}", 1)
+          .replace("codelist: AESEV}", "codelist: AESEVX}")
+          .replace("of: AESTDTC}", "of: AESTDC}")
+          .replace("  USUBJID: {method: usubjid}\n", "")
+          + "  AEFOO: {method: hardcode, value: x}\n"
+            "  AEOUT: {method: hardcode_ct, value: GONE, codelist: OUT}\n"
+            "  AEENDTC: {method: iso_date, date: AEENDAT, format: DD/MM/YY}\n")
+    study = minimal.STUDY.replace("  - {visitnum: 3, visit: WEEK 2", "  - {visitnum: 2, visit: WEEK 2")
+    f = minimal.write(tmp_path, mappings={"ae": ae}, study=study)
+    assert main(["check", str(f)]) == 2
+    checked = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    expected = [
+        "ae.yaml:5, key 'variables', variable USUBJID: required variable USUBJID",
+        "ae.yaml:9, key 'variables.AETERM.from': raw column 'AETREM' is not in form 'ae' "
+        "(did you mean 'AETERM'?)",
+        "ae.yaml:11, key 'variables.AESEV.codelist': unknown codelist 'AESEVX'",
+        "ae.yaml:13, key 'variables.AESTDY.of': variable AESTDC is used but not derived in AE",
+        "ae.yaml:15, key 'variables.AEFOO', variable AEFOO: AEFOO is not a variable of AE",
+        "ae.yaml:16, key 'variables.AEOUT.value': 'GONE' is not a term of codelist OUT",
+        "ae.yaml:17, key 'variables.AEENDTC.format': the format DD/MM/YY has a 2-digit year",
+        "ae.yaml:17, key 'variables.AEENDTC.date': raw column 'AEENDAT' is not in form 'ae'",
+        "study.yaml:20, key 'visits.2.visitnum': VISITNUM 2 is given to two visits",
+    ]
+    for words in expected:
+        assert sum(words in line for line in checked) == 1, (words, checked)
+    assert len(checked) == len(expected)
+    assert main(["convert", str(f), "--out", str(tmp_path / "out")]) == 2
+    converted = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
+    assert converted == checked
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_study_file_only_as_big_as_the_study_22(tmp_path):
+    study = ("study: {id: MINI, title: A minimal study, raw: raw, include: [shared]}\n"
+             "subject: {id: SUBJECT}\ndictionaries:\n  ae: {file: ae_dictionary.csv}\n")
+    dm = "\n".join(line for line in minimal.DM.splitlines()
+                   if "study_arm" not in line) + "\n"
+    ae = minimal.AE.replace("  EPOCH: {method: epoch, dtc: AESTDTC}\n", "")
+    state, finals, notes = build_study(minimal.write(tmp_path, study=study,
+                                                     mappings={"dm": dm, "ae": ae}))
+    assert set(finals) == {"DM", "AE"}
+    for name, key in (("TA", "arms"), ("TE", "elements"), ("TV", "visits"), ("TS", "trial_summary")):
+        assert any(n.startswith(f"{name} not written: the study file has no '{key}'") for n in notes)
+
+
+def test_subject_elements_never_end_before_they_start_23(tmp_path):
+    # 01-002's participation ends (RFPENDTC) on the day of its only dose: the follow-up that
+    # would start the next day never began
+    study = minimal.STUDY.replace(
+        "  - {etcd: TRT, element: Drug, start: First dose, epoch: TREATMENT}\n",
+        "  - {etcd: TRT, element: Drug, start: First dose, epoch: TREATMENT}\n"
+        "  - {etcd: FU, element: Follow-up, start: Day after last dose, epoch: FOLLOW-UP}\n"
+    ).replace("elements: [SCRN, TRT]", "elements: [SCRN, TRT, FU]").replace(
+        "  - {epoch: TREATMENT, start: RFXSTDTC}\n",
+        "  - {epoch: TREATMENT, start: RFXSTDTC}\n  - {epoch: FOLLOW-UP, start: RFXENDTC, "
+        "days_after: 1}\n")
+    dm = minimal.DM + ("  RFXENDTC: {method: last_date, sources: [{source: ex, date: EXDAT}]}\n"
+                       "  RFPENDTC: {method: last_date, sources: [{source: ex, date: EXDAT}, "
+                       "{source: fu, date: FUDAT}]}\n")
+    forms = {"fu": "SUBJECT,FUDAT\n01-001,20 MAR 2021\n"}
+    _, finals, _ = build_study(minimal.write(tmp_path, study=study, mappings={"dm": dm},
+                                             forms=forms))
+    se = finals["SE"].data
+    got = list(zip(se["USUBJID"], se["ETCD"], se["SESTDTC"], se["SEENDTC"]))
+    assert got == [("MINI-01-001", "SCRN", "2021-03-01", "2021-03-10"),
+                   ("MINI-01-001", "TRT", "2021-03-10", "2021-03-11"),
+                   ("MINI-01-001", "FU", "2021-03-11", "2021-03-20"),
+                   ("MINI-01-002", "SCRN", "2021-03-03", "2021-03-12"),
+                   ("MINI-01-002", "TRT", "2021-03-12", "2021-03-12")]
+    assert all(s[:10] <= e[:10] for s, e in zip(se["SESTDTC"], se["SEENDTC"]))
+
+
+def test_reference_examples_use_bundled_codelists_24():
+    from cdisc_mapper.mapping.yamlfile import load_text
+    from cdisc_mapper.methods.registry import all_methods
+    from cdisc_mapper.standards import bundled_ct
+
+    ct = bundled_ct()
+    for m in all_methods().values():
+        if m.name not in ("hardcode_ct", "assign_ct"):
+            continue
+        doc = load_text(m.example, "example.yaml")
+        for name, params in doc.data.items():
+            assert params["codelist"] in ct, (m.name, params["codelist"])
+            if m.name == "hardcode_ct":
+                assert params["value"] in ct[params["codelist"]].values()

@@ -53,6 +53,7 @@ class RunState:
     datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     ct_version: str = ""                    # of the CDISC CT package in use
+    notes: list[str] = field(default_factory=list)   # what the run left out, and why
     _dictionaries: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
 
     def form(self, name: str) -> RawForm:

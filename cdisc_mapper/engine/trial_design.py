@@ -55,16 +55,26 @@ def _line(state: RunState, *path) -> int:
     return state.study.doc.line(path) or 1
 
 
-def build_te(state: RunState) -> Final:
+def _missing(state: RunState, name: str, key: str) -> None:
+    state.notes.append(f"{name} not written: the study file has no '{key}' (the trial design "
+                       f"is optional for a first run; add '{key}' to {state.study.doc.file} to "
+                       f"write {name})")
+
+
+def build_te(state: RunState) -> Final | None:
     s = state.study
+    if not s.elements:
+        return _missing(state, "TE", "elements")
     rows = [{"STUDYID": s.id, "DOMAIN": "TE", "ETCD": e.etcd, "ELEMENT": e.element,
              "TESTRL": e.start, "TEENRL": e.end, "TEDUR": e.duration} for e in s.elements]
     return _final(state, "TE", rows, [_line(state, "elements", i) for i in range(len(rows))],
                   {}, {})
 
 
-def build_ta(state: RunState) -> Final:
+def build_ta(state: RunState) -> Final | None:
     s = state.study
+    if not s.arms:
+        return _missing(state, "TA", "arms")
     el = {e.etcd: e for e in s.elements}
     rows, lines = [], []
     for i, arm in enumerate(s.arms):
@@ -77,8 +87,10 @@ def build_ta(state: RunState) -> Final:
     return _final(state, "TA", rows, lines, {}, {})
 
 
-def build_tv(state: RunState) -> Final:
+def build_tv(state: RunState) -> Final | None:
     s = state.study
+    if not s.visits:
+        return _missing(state, "TV", "visits")
     rows = [{"STUDYID": s.id, "DOMAIN": "TV", "VISITNUM": v.visitnum, "VISIT": v.visit,
              "VISITDY": v.day, "TVSTRL": v.start, "TVENRL": v.end} for v in s.visits]
     return _final(state, "TV", rows, [_line(state, "visits", i) for i in range(len(rows))],
@@ -88,7 +100,7 @@ def build_tv(state: RunState) -> Final:
 def build_ti(state: RunState) -> Final | None:
     s = state.study
     if not s.inclusion:
-        return None
+        return _missing(state, "TI", "inclusion")
     rows = [{"STUDYID": s.id, "DOMAIN": "TI", "IETESTCD": c["testcd"], "IETEST": c["test"],
              "IECAT": c["category"], "TIVERS": c.get("version")} for c in s.inclusion]
     return _final(state, "TI", rows, [_line(state, "inclusion", i) for i in range(len(rows))],
@@ -99,11 +111,14 @@ def build_se(state: RunState) -> Final | None:
     """SE — Subject Elements: for each subject, the elements of the actual arm in order, each
     starting at the subject's epoch start date (the study file's ``epochs``) and ending where the
     next one starts; the last ends at RFPENDTC.  Elements whose start date is unknown (e.g. the
-    treatment of a subject never dosed) are left out."""
+    treatment of a subject never dosed), that would start before the element before them, or
+    after the end of participation, are left out: no element ends before it starts."""
     from ..methods.dates import study_day
 
     s = state.study
     dm = state.datasets.get("DM")
+    if not s.arms or not s.epochs:
+        return _missing(state, "SE", "arms" if not s.arms else "epochs")
     if dm is None or "ARMCD" not in dm.columns:
         return None
     starts = {e.epoch: e for e in s.epochs}
@@ -124,12 +139,11 @@ def build_se(state: RunState) -> Final | None:
             day = pd.Timestamp(str(value)[:10]) + pd.Timedelta(days=ep.days_after)
             start = str(value) if ep.days_after == 0 else day.strftime("%Y-%m-%d")
             spans.append((order, el, start))
+        last = subj.get("RFPENDTC")
+        last = None if last is None or last is pd.NA else str(last)
+        spans = _consistent(spans, last)
         for k, (order, el, start) in enumerate(spans):
-            if k + 1 < len(spans):
-                end = spans[k + 1][2]
-            else:
-                end = subj.get("RFPENDTC")
-                end = None if end is None or end is pd.NA else str(end)
+            end = spans[k + 1][2] if k + 1 < len(spans) else last
             rows.append({"STUDYID": s.id, "DOMAIN": "SE", "USUBJID": subj["USUBJID"],
                          "ETCD": el.etcd, "ELEMENT": el.element, "TAETORD": order,
                          "EPOCH": el.epoch, "SESTDTC": start, "SEENDTC": end,
@@ -160,6 +174,28 @@ def build_se(state: RunState) -> Final | None:
     return final
 
 
+def _after(a: str, b: str) -> bool:
+    """ISO 8601 ``a`` is certainly after ``b`` (compared at the precision both have)."""
+    n = min(len(a), len(b))
+    return a[:n] > b[:n]
+
+
+def _consistent(spans: list, last: str | None) -> list:
+    """The elements a subject really went through: each starts no earlier than the one
+    before, and none starts after the end of participation (``last``, RFPENDTC) — a
+    follow-up that would start the day after the last dose of a subject whose participation
+    ended that day never began.  So every element ends on or after its start."""
+    out: list = []
+    for span in spans:
+        start = span[2]
+        if out and _after(out[-1][2], start):
+            continue
+        if last is not None and _after(start, last):
+            continue
+        out.append(span)
+    return out
+
+
 def _derive(state: RunState, d: dict) -> str | None:
     table = state.datasets.get(d["dataset"])
     if table is None:
@@ -173,8 +209,10 @@ def _derive(state: RunState, d: dict) -> str | None:
     return col.min() if d["stat"] == "min" else col.max()
 
 
-def build_ts(state: RunState, ct_version: str) -> Final:
+def build_ts(state: RunState, ct_version: str) -> Final | None:
     s = state.study
+    if not s.trial_summary:
+        return _missing(state, "TS", "trial_summary")
     doc = s.doc
     parm = state.codelists.get("TSPARM")
     parmcd = state.codelists.get("TSPARMCD")

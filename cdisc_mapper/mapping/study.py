@@ -141,6 +141,7 @@ class Study:
     dates: dict[str, Any] = field(default_factory=dict)            # default date format, pivot
     units: dict[str, TestUnits] = field(default_factory=dict)   # test code → units
     datasets: dict[str, DatasetMapping] = field(default_factory=dict)
+    design_problems: list = field(default_factory=list)   # found by load, told by check
     codelists: dict[str, Codelist] = field(default_factory=dict)     # sponsor lists
     extensions: dict[str, tuple[Term, ...]] = field(default_factory=dict)  # CDISC list → extra terms
     codelist_files: dict[str, str] = field(default_factory=dict)
@@ -214,7 +215,8 @@ def load_study(study_file: Path, base: Path | None = None) -> Study:
         dates=dict(d.get("dates") or {}),
         units=_units(d.get("units")),
     )
-    _check_design(study)
+    study.design_problems = design_errors(study)
+    errors: list[MappingError] = []
     files: list[Path] = []
     for inc in d["study"].get("include") or []:
         p = (here / inc).resolve()
@@ -225,9 +227,19 @@ def load_study(study_file: Path, base: Path | None = None) -> Study:
         else:
             raise doc.error(("study", "include"), f"included path not found: {inc}")
     own = sorted(f for f in here.glob("*.yaml") if f.resolve() != study_file.resolve())
-    for f in files + own:
-        _load_mapping_file(study, f, base)
-    _apply_overrides(study)
+    for f in files + own:                    # every file is checked, then all mistakes told
+        try:
+            _load_mapping_file(study, f, base)
+        except MappingError as e:
+            errors.extend(getattr(e, "errors", None) or [e])
+    if not errors:
+        try:
+            _apply_overrides(study)
+        except MappingError as e:
+            errors.extend(getattr(e, "errors", None) or [e])
+    if errors:
+        from .validate import MappingErrors
+        raise MappingErrors(study.design_problems + errors)
     return study
 
 
@@ -289,13 +301,6 @@ def design_errors(study: Study) -> list[MappingError]:
     if len(set(ep_names)) != len(ep_names):
         errors.append(doc.error(("epochs",), "an epoch is given two starts"))
     return errors
-
-
-def _check_design(study: Study) -> None:
-    errors = design_errors(study)
-    if errors:
-        from .validate import MappingErrors
-        raise MappingErrors(errors)
 
 
 def _load_mapping_file(study: Study, f: Path, base: Path) -> None:
