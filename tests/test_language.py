@@ -421,3 +421,26 @@ def test_reference_examples_use_bundled_codelists_24():
             assert params["codelist"] in ct, (m.name, params["codelist"])
             if m.name == "hardcode_ct":
                 assert params["value"] in ct[params["codelist"]].values()
+
+
+def test_screen_failures_have_no_arm_and_a_reason_25(tmp_path):
+    study = minimal.STUDY + "not_assigned: {SF: SCREEN FAILURE}\n"
+    dm = minimal.DM + ("  ARMNRS: {method: arm_null_reason, from: GRP, exposed: RFXSTDTC}\n")
+    forms = {"dm": "SUBJECT,SITE,SEX,ICDAT,GRP\n01-001,01,Male,01 MAR 2021,A\n"
+                   "01-002,01,female,03 MAR 2021,A\n01-003,01,Male,04 MAR 2021,SF\n"
+                   "01-004,01,Male,05 MAR 2021,\n01-005,01,Male,05 MAR 2021,Z\n"}
+    state, finals = _build(tmp_path, study=study, mappings={"dm": dm}, forms=forms)
+    d = finals["DM"].data
+    assert d["ARMCD"].tolist() == ["DRUG", "DRUG", pd.NA, pd.NA, pd.NA]
+    assert d["ARMNRS"].tolist() == [pd.NA, pd.NA, "SCREEN FAILURE", "NOT ASSIGNED", pd.NA]
+    # 01-005's code is neither an arm nor listed: a problem (twice: ARMCD and ARM), not a guess
+    assert {(p.variable, p.value) for p in state.problems} == {("ARMCD", "Z"), ("ARM", "Z")}
+
+
+def test_not_assigned_reason_must_be_a_term_26(tmp_path, capsys):
+    from cdisc_mapper.cli import main
+
+    f = minimal.write(tmp_path, study=minimal.STUDY + "not_assigned: {SF: SCREENED OUT}\n")
+    assert main(["check", str(f)]) == 2
+    assert "study.yaml:24, key 'not_assigned.SF': 'SCREENED OUT' is not a term of codelist " \
+           "ARMNULRS" in capsys.readouterr().err

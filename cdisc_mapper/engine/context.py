@@ -335,10 +335,12 @@ class BlockContext:
         table = {_key(a.code): getattr(a, take) for a in self.study.arms}
         keys = keys_of(raw)
         out = keys.map(table).astype("string")
-        bad = raw.notna() & out.isna()
+        none = keys.isin([_key(c) for c in self.study.not_assigned]).to_numpy(dtype=bool)
+        bad = raw.notna() & out.isna() & ~none
         if bad.any():
-            codes = ", ".join(a.code for a in self.study.arms)
-            self.problem(bad, f"unknown treatment group code (the study's arms: {codes})", raw)
+            codes = ", ".join([a.code for a in self.study.arms] + list(self.study.not_assigned))
+            self.problem(bad, f"unknown treatment group code (the study's arms and "
+                              f"not_assigned: {codes})", raw)
         return out
 
     # ------------------------------------------------------------------ other forms

@@ -273,6 +273,14 @@ class _Checker:
 
     def run(self) -> list[MappingError]:
         self.errors.extend(self.study.design_problems)
+        allowed = self.codelists.get("ARMNULRS")
+        for code, reason in self.study.not_assigned.items():
+            if allowed is not None and reason not in allowed.values():
+                self.err(self.study.doc, ("not_assigned", code), f"{reason!r} is not a term of "
+                         f"codelist ARMNULRS ({', '.join(sorted(allowed.values()))})")
+            if code in {a.code for a in self.study.arms}:
+                self.err(self.study.doc, ("not_assigned", code), f"raw code {code!r} is also "
+                         "the code of an arm")
         for name in sorted(self.study.datasets):
             self.dataset(self.study.datasets[name])
         unique: dict[str, MappingError] = {}

@@ -200,6 +200,13 @@ def study_schema() -> dict[str, Any]:
                                               "divisor": {"type": "number",
                                                           "exclusiveMinimum": 0},
                                               "subtract": {"type": "number"}}}]}}}}},
+            "not_assigned": {"type": "object", "minProperties": 1,
+                             "propertyNames": {"type": "string", "minLength": 1},
+                             "additionalProperties": {"type": "string"},
+                             "description": "raw treatment group codes that are no arm, with "
+                                            "the reason (ARMNRS, codelist ARMNULRS): "
+                                            "{SCRNFAIL: SCREEN FAILURE}; ARMCD and ARM stay "
+                                            "null for them"},
             "dictionaries": {"type": "object", "additionalProperties": {
                 "type": "object", "additionalProperties": False, "required": ["file"],
                 "properties": {"file": {"type": "string"}, "name": {"type": "string"},

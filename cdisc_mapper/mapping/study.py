@@ -140,6 +140,7 @@ class Study:
     usubjid_rule: dict[str, Any] = field(default_factory=dict)     # {parts, separator} | {from}
     dates: dict[str, Any] = field(default_factory=dict)            # default date format, pivot
     units: dict[str, TestUnits] = field(default_factory=dict)   # test code → units
+    not_assigned: dict[str, str] = field(default_factory=dict)  # raw group code → ARMNRS
     datasets: dict[str, DatasetMapping] = field(default_factory=dict)
     design_problems: list = field(default_factory=list)   # found by load, told by check
     codelists: dict[str, Codelist] = field(default_factory=dict)     # sponsor lists
@@ -214,6 +215,7 @@ def load_study(study_file: Path, base: Path | None = None) -> Study:
         usubjid_rule=_usubjid_rule(d["subject"]),
         dates=dict(d.get("dates") or {}),
         units=_units(d.get("units")),
+        not_assigned={str(k): v for k, v in (d.get("not_assigned") or {}).items()},
     )
     study.design_problems = design_errors(study)
     errors: list[MappingError] = []

@@ -1,7 +1,8 @@
 """Dates and times: raw CRF dates to ISO 8601, study days, ages, first/last dates.
 
-Raw dates come as a site enters them: ``12 MAR 2021``, ``UN MAR 2021`` (unknown day),
-``UN UNK 2021`` (unknown day and month); ISO 8601 dates (``2021-03-12``) are accepted too.  Partial
+Raw dates come as the EDC exports them: by default ``12 MAR 2021``, ``UN MAR 2021`` (unknown
+day), ``UN UNK 2021`` and ISO 8601; any other layout (``MM/DD/YYYY``, ``DDMONYYYY``, SAS or Excel
+numbers …) is declared with ``format`` (see :mod:`cdisc_mapper.lang.datetimes`).  Partial
 dates stay partial (``2021-03``, ``2021``): SDTM keeps what was collected and imputation belongs to
 ADaM.  An impossible date (``31 FEB 2021``) or text that is not a date is a data problem, reported
 with its file, record and value; it is never guessed.
@@ -154,7 +155,9 @@ _EXTREME_PARAMS = {"sources": {"type": "array", "minItems": 1, "items": _SOURCE_
                 "time: EXSTTIM}]")
 def first_date(ctx, p):
     """For each subject, the earliest complete date (with time where collected) found in the
-    listed forms; partial dates are ignored.  Missing when the subject has none."""
+    listed forms; partial dates are ignored.  Missing when the subject has none.  Each source
+    may say its date ``format`` (and ``pivot``) and a ``where`` condition on its own raw
+    columns, e.g. only the disposition records whose DSDECOD is COMPLETED."""
     return _extreme(ctx, p, "first")
 
 
@@ -167,7 +170,9 @@ def first_date(ctx, p):
                 "    - {source: ds, date: DSSTDAT, where: {from: DSDECOD, equals: COMPLETED}}")
 def last_date(ctx, p):
     """For each subject, the latest complete date (with time where collected) found in the
-    listed forms; partial dates are ignored.  Missing when the subject has none."""
+    listed forms; partial dates are ignored.  Missing when the subject has none.  Each source
+    may say its date ``format`` (and ``pivot``) and a ``where`` condition on its own raw
+    columns, e.g. only the disposition records whose DSDECOD is COMPLETED."""
     return _extreme(ctx, p, "last")
 
 
