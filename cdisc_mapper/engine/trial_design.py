@@ -9,6 +9,7 @@ stat: min}``).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..errors import MappingError
@@ -121,45 +122,16 @@ def build_se(state: RunState) -> Final | None:
         return _missing(state, "SE", "arms" if not s.arms else "epochs")
     if dm is None or "ARMCD" not in dm.columns:
         return None
-    starts = {e.epoch: e for e in s.epochs}
-    elements = {e.etcd: e for e in s.elements}
-    arms = {a.armcd: a for a in s.arms}
-    rows, lines = [], []
-    for _, subj in dm.iterrows():
-        arm = arms.get(subj.get("ACTARMCD")) or arms.get(subj.get("ARMCD"))
-        if arm is None:
-            continue
-        spans = []
-        for order, etcd in enumerate(arm.elements, 1):
-            el = elements[etcd]
-            ep = starts.get(el.epoch)
-            value = subj.get(ep.start) if ep is not None else None
-            if value is None or value is pd.NA or len(str(value)) < 10:
-                continue
-            day = pd.Timestamp(str(value)[:10]) + pd.Timedelta(days=ep.days_after)
-            start = str(value) if ep.days_after == 0 else day.strftime("%Y-%m-%d")
-            spans.append((order, el, start))
-        last = subj.get("RFPENDTC")
-        last = None if last is None or last is pd.NA else str(last)
-        spans = _consistent(spans, last)
-        for k, (order, el, start) in enumerate(spans):
-            end = spans[k + 1][2] if k + 1 < len(spans) else last
-            rows.append({"STUDYID": s.id, "DOMAIN": "SE", "USUBJID": subj["USUBJID"],
-                         "ETCD": el.etcd, "ELEMENT": el.element, "TAETORD": order,
-                         "EPOCH": el.epoch, "SESTDTC": start, "SEENDTC": end,
-                         "__ref__": subj.get("RFSTDTC")})
-            lines.append(_line(state, "arms", s.arms.index(arm), "elements", order - 1))
-    if not rows:
+    frame = _subject_elements(state, dm)
+    if frame is None:
         return None
-    frame = pd.DataFrame(rows)
     ref = frame.pop("__ref__").astype("string")
     frame["SESTDY"] = study_day(frame["SESTDTC"].astype("string"), ref)
     frame["SEENDY"] = study_day(frame["SEENDTC"].astype("string"), ref)
-    frame["__line__"] = lines
     frame = frame.sort_values(["USUBJID", "SESTDTC", "TAETORD"], kind="stable")
     frame["SESEQ"] = frame.groupby("USUBJID", sort=False).cumcount() + 1
     lines = frame.pop("__line__").tolist()
-    final = _final(state, "SE", frame.to_dict("records"), lines,
+    final = _final(state, "SE", frame.reset_index(drop=True), lines,
                    {"SESEQ": "Derived", "SESTDTC": "Derived", "SEENDTC": "Derived",
                     "SESTDY": "Derived", "SEENDY": "Derived", "ETCD": "Derived",
                     "ELEMENT": "Derived", "TAETORD": "Derived", "EPOCH": "Derived"},
@@ -174,25 +146,78 @@ def build_se(state: RunState) -> Final | None:
     return final
 
 
-def _after(a: str, b: str) -> bool:
-    """ISO 8601 ``a`` is certainly after ``b`` (compared at the precision both have)."""
-    n = min(len(a), len(b))
-    return a[:n] > b[:n]
+def _after(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where ISO 8601 ``a`` is certainly after ``b``, compared at the precision both have
+    (missing on either side: not after).  Two texts that differ before the shorter one ends
+    compare as texts; when one is the start of the other they are equal at that precision."""
+    ok = pd.notna(a) & pd.notna(b)
+    out = np.zeros(len(a), dtype=bool)
+    if ok.any():
+        x, y = a[ok].astype(str), b[ok].astype(str)
+        out[ok] = (x > y) & ~np.char.startswith(x, y) & ~np.char.startswith(y, x)
+    return out
 
 
-def _consistent(spans: list, last: str | None) -> list:
-    """The elements a subject really went through: each starts no earlier than the one
-    before, and none starts after the end of participation (``last``, RFPENDTC) — a
-    follow-up that would start the day after the last dose of a subject whose participation
-    ended that day never began.  So every element ends on or after its start."""
-    out: list = []
-    for span in spans:
-        start = span[2]
-        if out and _after(out[-1][2], start):
+def _subject_elements(state: RunState, dm: pd.DataFrame) -> pd.DataFrame | None:
+    """Per subject, the elements of the actual (else planned) arm that the subject really went
+    through, with start and end: each element starts at its epoch's start date, no earlier than
+    the element before it and not after the end of participation (RFPENDTC) — a follow-up that
+    would start the day after the last dose of a subject whose participation ended that day
+    never began — and ends where the next one starts, the last at RFPENDTC.  Vectorised over
+    subjects; the loops run over arms and their few elements."""
+    s = state.study
+    starts = {e.epoch: e for e in s.epochs}
+    elements = {e.etcd: e for e in s.elements}
+    known = {a.armcd for a in s.arms}
+    col = lambda name: (dm[name].astype(object).where(dm[name].notna(), None).to_numpy()  # noqa
+                        if name in dm.columns else np.full(len(dm), None, dtype=object))
+    act, plan = col("ACTARMCD"), col("ARMCD")
+    arm_of = np.where(np.isin(act, list(known)), act, np.where(np.isin(plan, list(known)),
+                                                                  plan, None))
+    last = col("RFPENDTC")
+    parts = []
+    for ai, arm in enumerate(s.arms):
+        rows = np.flatnonzero(arm_of == arm.armcd)
+        if not len(rows):
             continue
-        if last is not None and _after(start, last):
-            continue
-        out.append(span)
+        prev = np.full(len(rows), None, dtype=object)
+        for j, etcd in enumerate(arm.elements):
+            el = elements[etcd]
+            ep = starts.get(el.epoch)
+            if ep is None or ep.start not in dm.columns:
+                continue
+            v = pd.Series(col(ep.start)[rows], dtype="string")
+            complete = (v.str.len() >= 10).fillna(False).to_numpy(dtype=bool)
+            if ep.days_after:
+                day = pd.to_datetime(v.str.slice(0, 10).where(complete), format="%Y-%m-%d",
+                                     errors="coerce") + pd.Timedelta(days=ep.days_after)
+                start = day.dt.strftime("%Y-%m-%d").astype(object).to_numpy()
+            else:
+                start = v.astype(object).to_numpy()
+            start = np.where(complete, start, None)
+            keep = complete & ~_after(prev, start) & ~_after(start, last[rows])
+            prev = np.where(keep, start, prev)
+            idx = rows[keep]
+            if not len(idx):
+                continue
+            parts.append(pd.DataFrame({
+                "__pos__": idx, "TAETORD": j + 1, "ETCD": el.etcd, "ELEMENT": el.element,
+                "EPOCH": el.epoch, "SESTDTC": start[keep],
+                "__line__": _line(state, "arms", ai, "elements", j)}))
+    if not parts:
+        return None
+    frame = pd.concat(parts, ignore_index=True).sort_values(["__pos__", "TAETORD"],
+                                                            kind="stable")
+    pos = frame["__pos__"].to_numpy()
+    nxt = frame.groupby("__pos__", sort=False)["SESTDTC"].shift(-1).to_numpy(dtype=object)
+    end = np.where(pd.isna(nxt), last[pos], nxt)
+    out = pd.DataFrame({"STUDYID": s.id, "DOMAIN": "SE", "USUBJID": col("USUBJID")[pos],
+                        "ETCD": frame["ETCD"].to_numpy(), "ELEMENT": frame["ELEMENT"].to_numpy(),
+                        "TAETORD": frame["TAETORD"].to_numpy(),
+                        "EPOCH": frame["EPOCH"].to_numpy(),
+                        "SESTDTC": frame["SESTDTC"].to_numpy(), "SEENDTC": end,
+                        "__ref__": col("RFSTDTC")[pos],
+                        "__line__": frame["__line__"].to_numpy()})
     return out
 
 
