@@ -444,3 +444,21 @@ def test_not_assigned_reason_must_be_a_term_26(tmp_path, capsys):
     assert main(["check", str(f)]) == 2
     assert "study.yaml:24, key 'not_assigned.SF': 'SCREENED OUT' is not a term of codelist " \
            "ARMNULRS" in capsys.readouterr().err
+
+
+def test_check_sees_sources_patterns_and_values_27(tmp_path, capsys):
+    from cdisc_mapper.cli import main
+
+    dm = minimal.DM.replace(
+        "  RFSTDTC: {method: first_date, sources: [{source: ex, date: EXDAT}]}\n",
+        "  RFSTDTC: {method: first_date, sources: [{source: ex, date: EX.DAT}]}\n").replace(
+        "  SITEID: {method: assign, from: SITE}\n",
+        "  SITEID: {method: text, from: SUBJECT, steps: [{extract: {pattern: '(\\d+)+-'}}]}\n"
+    ) + "values:\n  N: {method: seq}\n"
+    f = minimal.write(tmp_path, mappings={"dm": dm})
+    assert main(["check", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "dm.yaml:8, key 'variables.RFSTDTC.sources.0.date': raw column 'EX.DAT' is not in " \
+           "form 'ex'" in err
+    assert "key 'variables.SITEID.steps.0': a repetition inside a repetition" in err
+    assert "key 'values.N.method': method seq runs after the records are combined" in err

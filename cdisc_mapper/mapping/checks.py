@@ -184,6 +184,10 @@ class _Checker:
         method = p.get("method")
         src = p.get("source")
         here = src or form
+        if "values" in path and self.stage(method) == "dataset":
+            self.err(doc, path + ("method",), f"method {method} runs after the records are "
+                                              "combined and cannot give a named value; use it "
+                                              "for a variable")
         cols_extra = extra if not src else set()
         if src:
             self.form_exists(doc, path + ("source",), src)
@@ -237,6 +241,13 @@ class _Checker:
             if problem:
                 self.err(doc, path + ("steps", i), problem)
         self.design(doc, path, p)
+
+    @staticmethod
+    def stage(method: str | None) -> str:
+        from ..methods.registry import all_methods
+
+        m = all_methods().get(method or "")
+        return m.stage if m else "record"
 
     def dates(self, doc, path, p) -> None:
         from ..methods.dates import format_problem
