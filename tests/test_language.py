@@ -462,3 +462,11 @@ def test_check_sees_sources_patterns_and_values_27(tmp_path, capsys):
            "form 'ex'" in err
     assert "key 'variables.SITEID.steps.0': a repetition inside a repetition" in err
     assert "key 'values.N.method': method seq runs after the records are combined" in err
+
+
+def test_values_outside_the_standard_codelist_are_problems_28(tmp_path):
+    ae = minimal.AE + "  AESER: {method: assign, from: AESEV, map: {mild: N, moderate: 'Y', severe: X}}\n"
+    state, _ = _build(tmp_path, mappings={"ae": ae})
+    [p] = state.problems
+    assert (p.variable, p.value, p.record) == ("AESER", "X", 3)
+    assert p.message == "value is not a term of codelist NY"

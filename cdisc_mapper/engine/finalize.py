@@ -319,7 +319,10 @@ def _check_terms(state, built, df, name, cid) -> None:
     cl = state.codelists[cid]
     allowed = set(cl.values())
     s = df[name]
-    bad = s.notna() & ~s.astype("string").isin(allowed)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)    # each distinct value once
+    bad_u = np.array([str(u) not in allowed for u in uniques], dtype=bool)
+    bad = pd.Series((codes >= 0) & bad_u[np.maximum(codes, 0)] if len(uniques) else
+                    np.zeros(len(s), dtype=bool), index=s.index)
     if bad.any():
         _record_problems(state, built, df, bad, name, f"value is not a term of codelist {cid}", s)
 
