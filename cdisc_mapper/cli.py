@@ -209,6 +209,8 @@ def cmd_check(args, rep: Reporter) -> int:
                 raise MappingErrors(errors)
             adam = load_specs(study) if study.doc.data["study"].get("analysis") else {}
             load_define_info(study.id, default_define_dir(study.file))
+            for note in study.design_notes:
+                rep.out(f"note: {note}")
         except CdiscMapperError as e:
             found.extend(getattr(e, "errors", None) or [e])
             continue

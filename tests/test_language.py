@@ -470,3 +470,15 @@ def test_values_outside_the_standard_codelist_are_problems_28(tmp_path):
     [p] = state.problems
     assert (p.variable, p.value, p.record) == ("AESER", "X", 3)
     assert p.message == "value is not a term of codelist NY"
+
+
+def test_visits_without_a_start_are_said_before_the_run_29(tmp_path, capsys):
+    from cdisc_mapper.cli import main
+
+    f = minimal.write(tmp_path)                 # the minimal study's visits have no start
+    assert main(["check", str(f)]) == 0
+    out = capsys.readouterr().out
+    assert "note: mappings/MINI/study.yaml:18, key 'visits.0': visit SCREENING has no 'start': " \
+           "TVSTRL (the visit start rule) is required in TV" in out
+    _, _, notes = build_study(f)
+    assert any("visit WEEK 2 has no 'start'" in n for n in notes)

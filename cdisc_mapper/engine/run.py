@@ -116,6 +116,7 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
     if errors:
         raise MappingErrors(errors)
     state = RunState(study, standard, codelists, ct_version=ct_version)
+    state.notes.extend(study.design_notes)
     finals: dict[str, Final] = {}
     notes: list[str] = []
     for name in _order(study):

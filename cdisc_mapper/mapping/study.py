@@ -143,6 +143,7 @@ class Study:
     not_assigned: dict[str, str] = field(default_factory=dict)  # raw group code → ARMNRS
     datasets: dict[str, DatasetMapping] = field(default_factory=dict)
     design_problems: list = field(default_factory=list)   # found by load, told by check
+    design_notes: list = field(default_factory=list)      # not errors: said by check/convert
     codelists: dict[str, Codelist] = field(default_factory=dict)     # sponsor lists
     extensions: dict[str, tuple[Term, ...]] = field(default_factory=dict)  # CDISC list → extra terms
     codelist_files: dict[str, str] = field(default_factory=dict)
@@ -218,6 +219,10 @@ def load_study(study_file: Path, base: Path | None = None) -> Study:
         not_assigned={str(k): v for k, v in (d.get("not_assigned") or {}).items()},
     )
     study.design_problems = design_errors(study)
+    study.design_notes = [
+        doc.error(("visits", i), f"visit {v.visit} has no 'start': TVSTRL (the visit start "
+                  "rule) is required in TV, so the package will not pass validation").render()
+        for i, v in enumerate(study.visits) if not v.start]
     errors: list[MappingError] = []
     files: list[Path] = []
     for inc in d["study"].get("include") or []:
