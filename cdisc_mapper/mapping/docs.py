@@ -136,8 +136,9 @@ not define, a required variable left unmapped, an unknown codelist or a constant
 one of its terms, a raw column the form's header does not have (when the raw data are there), a
 variable used but never derived, a date format or text pattern that cannot be used, a design
 inconsistency (an undefined element, two visits with one VISITNUM, a raw visit name given
-twice), and a method that needs a part of the study file that is not there.  `convert` runs the
-same checks first and says the same lines.  Duplicate natural keys are data problems (the records
+twice), and a method that needs a part of the study file that is not there.  A visit without
+a `start` rule (TVSTRL, required in TV) is said as a note.  `convert` runs the same checks first
+and says the same lines.  Duplicate natural keys are data problems (the records
 named), like bad values: `--allow-problems` writes the package anyway.
 """
 
