@@ -482,3 +482,20 @@ def test_visits_without_a_start_are_said_before_the_run_29(tmp_path, capsys):
            "TVSTRL (the visit start rule) is required in TV" in out
     _, _, notes = build_study(f)
     assert any("visit WEEK 2 has no 'start'" in n for n in notes)
+
+
+def test_check_sees_the_trial_summary_30(tmp_path, capsys):
+    from cdisc_mapper.cli import main
+
+    study = minimal.STUDY.replace(
+        "  - {parmcd: TITLE, value: A minimal study}\n",
+        "  - {parmcd: TITLE, value: A minimal study}\n  - {parmcd: TPHASE, value: PHASE 9, "
+        "codelist: TPHASE}\n  - {parmcd: TTILE, value: x}\n").replace(
+        "variable: RFICDTC, stat: min", "variable: RFENDTC, stat: min")
+    f = minimal.write(tmp_path, study=study)
+    assert main(["check", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "key 'trial_summary.1.value': 'PHASE 9' is not a term of codelist TPHASE" in err
+    assert "key 'trial_summary.2.parmcd': 'TTILE' is not a term of codelist TSPARMCD " \
+           "(did you mean 'TITLE'?)" in err
+    assert "key 'trial_summary.3.derive.variable': DM has no mapping for RFENDTC" in err

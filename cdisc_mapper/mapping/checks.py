@@ -242,6 +242,28 @@ class _Checker:
                 self.err(doc, path + ("steps", i), problem)
         self.design(doc, path, p)
 
+    def trial_summary(self) -> None:
+        """The checks TS makes when it is built, made before the run."""
+        doc = self.study.doc
+        parmcd = self.codelists.get("TSPARMCD")
+        for i, p in enumerate(self.study.trial_summary):
+            if parmcd is not None and p["parmcd"] not in parmcd.values():
+                self.err(doc, ("trial_summary", i, "parmcd"), f"'{p['parmcd']}' is not a term "
+                         f"of codelist TSPARMCD{_hint(p['parmcd'], sorted(parmcd.values()))}")
+            cid = p.get("codelist")
+            if cid and self.codelist(doc, ("trial_summary", i, "codelist"), cid) \
+                    and "value" in p and self.codelists[cid].term(str(p["value"])) is None:
+                self.err(doc, ("trial_summary", i, "value"), f"{str(p['value'])!r} is not a term "
+                                                             f"of codelist {cid}")
+            d = p.get("derive")
+            if d and d["dataset"] not in self.study.datasets:
+                self.err(doc, ("trial_summary", i, "derive", "dataset"), f"trial summary "
+                         f"derive: dataset {d['dataset']} is not mapped")
+            elif d and d.get("variable") and d["dataset"] == "DM" and self.dm_vars \
+                    and d["variable"] not in self.dm_vars:
+                self.err(doc, ("trial_summary", i, "derive", "variable"), f"DM has no mapping "
+                         f"for {d['variable']}")
+
     @staticmethod
     def stage(method: str | None) -> str:
         from ..methods.registry import all_methods
@@ -292,6 +314,7 @@ class _Checker:
             if code in {a.code for a in self.study.arms}:
                 self.err(self.study.doc, ("not_assigned", code), f"raw code {code!r} is also "
                          "the code of an arm")
+        self.trial_summary()
         for name in sorted(self.study.datasets):
             self.dataset(self.study.datasets[name])
         unique: dict[str, MappingError] = {}
