@@ -208,8 +208,10 @@ class BlockContext:
         return pd.Series(str(value), index=self.index, dtype="string")
 
     def usubjid(self) -> pd.Series:
-        """USUBJID of the block's records, by the study file's rule."""
-        return self.state.usubjid_of(self.records, lambda name: self.column(name))
+        """USUBJID of the block's records, by the study file's rule (computed once)."""
+        if getattr(self, "_usubjid", None) is None:
+            self._usubjid = self.state.usubjid_of(self.records, lambda name: self.column(name))
+        return self._usubjid
 
     # ------------------------------------------------------------------ value maps and terms
     def map_values(self, s: pd.Series, mapping: dict, *, keep_unmapped: bool,
