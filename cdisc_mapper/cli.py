@@ -203,16 +203,34 @@ def cmd_check(args, rep: Reporter) -> int:
     from .adam.loader import load_specs
     from .define.studyinfo import default_define_dir, load_define_info
 
+    from .engine.run import codelists_for
+    from .mapping.checks import check_study
+    from .mapping.validate import MappingErrors
+    from .standards import load_standard
+
+    found = []
     for sf in _studies(args.studies):
-        study = load_study(sf)
-        adam = load_specs(study) if study.doc.data["study"].get("analysis") else {}
-        if adam:
-            from .results.plan import load_plan
-            load_plan(adam)                  # the declared analyses: methods, visits, sets
-        load_define_info(study.id, default_define_dir(study.file))
+        try:
+            study = load_study(sf)
+            codelists, _ = codelists_for(study, Path(args.ct) if args.ct else None)
+            errors = check_study(study, load_standard("SDTMIG", "3.4"), codelists)
+            if errors:
+                raise MappingErrors(errors)
+            adam = load_specs(study) if study.doc.data["study"].get("analysis") else {}
+            if adam:
+                from .results.plan import load_plan
+                load_plan(adam)              # the declared analyses: methods, visits, sets
+            load_define_info(study.id, default_define_dir(study.file))
+            for note in study.design_notes:
+                rep.out(f"note: {note}")
+        except CdiscMapperError as e:
+            found.extend(getattr(e, "errors", None) or [e])
+            continue
         rep.out(f"{sf}: ok ({len(study.datasets)} SDTM mappings: "
                 f"{', '.join(sorted(study.datasets))}; {len(adam)} ADaM specs: "
                 f"{', '.join(sorted(adam)) or 'none'}; {len(study.codelists)} sponsor codelists)")
+    if found:
+        raise MappingErrors(found)
     return 0
 
 
@@ -340,11 +358,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     k = sub.add_parser("check", parents=[common], help="validate mapping files without running",
                        description="Load every study file and the mappings it includes, check "
-                       "each against its JSON Schema and the study design; report every mistake "
-                       "by file, line and key.",
+                       "each against its JSON Schema, the study design, the standard (datasets, "
+                       "variables, required variables), the codelists, and the raw forms' "
+                       "headers when the raw data are there; report every mistake by file, line "
+                       "and key, all in one pass — the same lines convert would stop with.",
                        epilog="example:\n  cdisc-map check mappings/ADT2002-P1/study.yaml",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     k.add_argument("studies", nargs="*", metavar="STUDY")
+    k.add_argument("--ct", help="the full NCI EVS SDTM CT file convert will use")
     k.set_defaults(func=cmd_check)
 
     s = sub.add_parser("synth", parents=[common], help="write synthetic raw CRF data",

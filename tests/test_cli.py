@@ -112,7 +112,8 @@ CASES = {
     "missing raw column": (
         {"mappings": {"ae": AE.replace("AETERM: {method: assign, from: AETERM}",
                                        "AETERM: {method: assign, from: AE_TERM}")}},
-        1, [r"mappings/MINI/raw/ae\.csv\b", "AETERM", "'AE_TERM'", "missing"]),
+        # found before any data is converted, at the mapping's line
+        2, [r"mappings/MINI/shared/ae\.yaml:10\b", "AETERM", "'AE_TERM'", "not in form 'ae'"]),
     "unknown coded value": (
         _ae_row_replaced("Haedache,Moderate", "Haedache,Medium"),
         1, [r"mappings/MINI/raw/ae\.csv\b", r"AESEV\b", "'Medium'"]),
@@ -132,7 +133,8 @@ CASES = {
         1, [r"mappings/MINI/raw/ic\.csv\b", "01-001", "RFICDTC", "duplicate"]),
     "missing raw form": (
         {"mappings": {"ae": AE.replace("source: ae\n", "source: adverse\n")}},
-        1, [r"mappings/MINI/raw/adverse\.csv\b", "not found"]),
+        2, [r"mappings/MINI/shared/ae\.yaml:2\b", r"mappings/MINI/raw/adverse\.csv\b",
+            "not found"]),
     "subject not in DM": (
         {"forms": {"ae": minimal.FORMS["ae"] + "09-999,Nausea,mild,05 MAR 2021\n"}},
         1, [r"mappings/MINI/raw/ae\.csv\b", "09-999"]),

@@ -48,9 +48,12 @@ variable must be produced.  Mistakes are reported as `file:line, key '…': what
 Variables a step derives but the spec does not list are working variables and are not written.
 Derivations never add metadata: labels, types and lengths come from the standards and the spec.
 
-**Conditions** are data: `{of: VAR, equals: V}`, `not_equals`, `in: [..]`, `not_in`,
-`missing: true|false`, `lt`/`le`/`gt`/`ge` a number or `{of: VAR}`, combined with
-`all: [..]`, `any: [..]`, `not: {..}`.  A test on a missing value is false.
+**Conditions** are data, in the same grammar as the SDTM mappings
+([mapping-language.md](mapping-language.md)): `{of: VAR, equals: V}`, `not_equals`,
+`in: [..]`, `not_in`, `missing: true|false`, `lt`/`le`/`gt`/`ge` a number or `{of: VAR}`,
+`between: [low, high]`, and for dates (numeric SAS dates or ISO text) `before`, `after`,
+`on_or_before`, `on_or_after` a date (`2021-03-01`) or `{of: VAR}`; combined with `all: [..]`,
+`any: [..]`, `not: {..}`.  A test on a missing value is false; text compares exactly.
 
 **Values** (`set_values_to`) are constants, `{of: VARIABLE}` or `{value: X}`.  **Order**
 lists variables, `desc(VAR)` for descending; missing values sort last.  **by_vars** may join

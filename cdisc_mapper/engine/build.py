@@ -20,11 +20,12 @@ import pandas as pd
 from ..errors import MappingError
 from ..mapping.study import DatasetMapping
 from ..methods.conditions import evaluate
-from ..methods.registry import METHODS, all_methods
+from ..methods.registry import METHODS, all_methods, apply_when
 from .context import BlockContext, RunState
 
 #: parameter names whose string values name variables (dependencies)
-_VAR_KEYS = {"of", "birth", "ref", "dtc", "visitnum", "result", "by"}
+_VAR_KEYS = {"of", "birth", "ref", "dtc", "visitnum", "result", "by", "unit", "test", "low",
+             "high"}
 
 
 def references(params: Any) -> set[str]:
@@ -95,7 +96,13 @@ def _stack(table: pd.DataFrame, spec: dict, form_display: str, doc, path: tuple)
         part["ITEM"] = col
         part["VALUE"] = table[col]
         for k, v in attrs.items():
-            part[k] = None if v is None else str(v)
+            if isinstance(v, dict):              # {from: COLUMN}: read from the same row
+                if v["from"] not in table.columns:
+                    raise doc.error(path + ("columns", col, k),
+                                    f"raw column '{v['from']}' is not in {form_display}")
+                part[k] = table[v["from"]].to_numpy()
+            else:
+                part[k] = None if v is None else str(v)
         parts.append(part)
     # one record per raw row and stacked column, in raw order then column order
     out = (pd.concat(parts, ignore_index=True)
@@ -114,7 +121,7 @@ def _derive(ctx: BlockContext, variables: dict[str, dict], doc, base: tuple,
         if m.stage != "record":
             continue
         ctx.var, ctx.doc, ctx.path = name, doc, base + (name,)
-        value = m.func(ctx, params)
+        value = apply_when(ctx, params, m.func(ctx, params))
         if len(value) != len(ctx.index):
             raise MappingError(f"method {m.name} returned {len(value)} values for "
                                f"{len(ctx.index)} records", variable=name)
@@ -150,11 +157,15 @@ def build(state: RunState, mapping: DatasetMapping) -> Built:
                                ctx.records[keep.to_numpy()].reset_index(drop=True))
         variables: dict[str, dict] = {}
         paths: dict[str, tuple] = {}
+        for vname, spec in (data.get("values") or {}).items():     # named intermediate values
+            variables[vname], paths[vname] = spec, ("values", vname)
+        for vname, spec in (block.get("values") or {}).items():
+            variables[vname], paths[vname] = spec, bpath + ("values", vname)
         for vname, spec in (data.get("variables") or {}).items():
             variables[vname], paths[vname] = spec, ("variables", vname)
         for vname, spec in (block.get("variables") or {}).items():
             variables[vname], paths[vname] = spec, bpath + ("variables", vname)
-        var_paths.update(paths)
+        var_paths.update({k: v for k, v in paths.items() if v[-2] != "values"})
         # derive with per-variable paths for error messages
         for vname in dependency_order(variables, doc, ("variables",)):
             _derive(ctx, {vname: variables[vname]}, doc, paths[vname][:-1], ctx.out)
@@ -162,7 +173,9 @@ def build(state: RunState, mapping: DatasetMapping) -> Built:
         supp = data.get("supp") or {}
         if supp:
             _derive(ctx, supp, doc, ("supp",), supp_out)
-        frame = pd.DataFrame({k: v for k, v in ctx.out.items()}, index=ctx.index)
+        hidden = set(data.get("values") or {}) | set(block.get("values") or {})
+        frame = pd.DataFrame({k: v for k, v in ctx.out.items() if k not in hidden},
+                             index=ctx.index)
         frame["__block__"] = bi
         frame["__row__"] = ctx.records["__row__"].to_numpy()
         frame["__column__"] = (ctx.records["__column__"].to_numpy()

@@ -53,6 +53,7 @@ class RunState:
     datasets: dict[str, pd.DataFrame] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     ct_version: str = ""                    # of the CDISC CT package in use
+    notes: list[str] = field(default_factory=list)   # what the run left out, and why
     _dictionaries: dict[tuple[str, str, str], dict[str, str]] = field(default_factory=dict)
 
     def form(self, name: str) -> RawForm:
@@ -72,6 +73,20 @@ class RunState:
 
     def usubjid(self, subject: pd.Series) -> pd.Series:
         return (self.study.id + self.study.separator + subject.astype("string")).astype("string")
+
+    def usubjid_of(self, records: pd.DataFrame, column) -> pd.Series:
+        """USUBJID of raw records by the study file's rule (``column(name)`` reads a raw
+        column of the records' form)."""
+        rule = self.study.usubjid_rule or {"parts": ["STUDYID", self.study.subject_id],
+                                           "separator": self.study.separator}
+        if "from" in rule:
+            return column(rule["from"]).astype("string")
+        parts = [pd.Series(self.study.id, index=records.index, dtype="string")
+                 if p == "STUDYID" else column(p).astype("string") for p in rule["parts"]]
+        out = parts[0]
+        for part in parts[1:]:
+            out = out + rule.get("separator", "-") + part
+        return out.astype("string")
 
 
 class BlockContext:
@@ -103,19 +118,22 @@ class BlockContext:
         mask = mask.fillna(False).astype(bool)
         if not mask.any():
             return
-        recs = self.records.loc[mask.to_numpy()]
+        m = mask.to_numpy()
+        recs = self.records.loc[m]
         vals = values[mask] if values is not None else None
-        subj = recs[self.raw_form.subject_col] if self.raw_form.subject_col in recs else None
-        sep = self.study.separator
-        for i, (_idx, rec) in enumerate(recs.iterrows()):
-            v = vals.iloc[i] if vals is not None else rec.get("__value__", "")
+        try:
+            subj = self.usubjid()[m].tolist()
+        except (DataError, MappingError):
+            subj = [None] * len(recs)
+        rows = recs["__row__"].tolist() if "__row__" in recs else [None] * len(recs)
+        for i in range(len(recs)):
+            v = vals.iloc[i] if vals is not None else ""
             self.state.problems.append(Problem(
                 study=self.study.id, dataset=self.dataset, variable=self.var,
-                file=self.raw_form.display, record=int(rec["__row__"]) if "__row__" in rec else None,
-                usubjid=None if subj is None else
-                f"{self.study.id}{sep}{rec[self.raw_form.subject_col]}",
-                value="" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v),
-                message=message))
+                file=self.raw_form.display, record=None if rows[i] is None else int(rows[i]),
+                usubjid=None if subj[i] is None or subj[i] is pd.NA else str(subj[i]),
+                value="" if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v))
+                else str(v), message=message))
 
     # ------------------------------------------------------------------ reading values
     def column(self, name: str, source: str | None = None) -> pd.Series:
@@ -190,7 +208,10 @@ class BlockContext:
         return pd.Series(str(value), index=self.index, dtype="string")
 
     def usubjid(self) -> pd.Series:
-        return self.state.usubjid(self.records[self.raw_form.subject_col])
+        """USUBJID of the block's records, by the study file's rule (computed once)."""
+        if getattr(self, "_usubjid", None) is None:
+            self._usubjid = self.state.usubjid_of(self.records, lambda name: self.column(name))
+        return self._usubjid
 
     # ------------------------------------------------------------------ value maps and terms
     def map_values(self, s: pd.Series, mapping: dict, *, keep_unmapped: bool,
@@ -316,10 +337,12 @@ class BlockContext:
         table = {_key(a.code): getattr(a, take) for a in self.study.arms}
         keys = keys_of(raw)
         out = keys.map(table).astype("string")
-        bad = raw.notna() & out.isna()
+        none = keys.isin([_key(c) for c in self.study.not_assigned]).to_numpy(dtype=bool)
+        bad = raw.notna() & out.isna() & ~none
         if bad.any():
-            codes = ", ".join(a.code for a in self.study.arms)
-            self.problem(bad, f"unknown treatment group code (the study's arms: {codes})", raw)
+            codes = ", ".join([a.code for a in self.study.arms] + list(self.study.not_assigned))
+            self.problem(bad, f"unknown treatment group code (the study's arms and "
+                              f"not_assigned: {codes})", raw)
         return out
 
     # ------------------------------------------------------------------ other forms

@@ -43,6 +43,17 @@ def _cap(text: str) -> str:
 def describe(m: Method, p: dict[str, Any], state: Any = None) -> str:
     if p.get("describe"):
         return str(p["describe"])
+    text = _describe(m, p, state)
+    if p.get("when"):
+        other = _operand(p.get("otherwise"))
+        text = f"Where {describe_condition(p['when'])}: {text[:1].lower()}{text[1:]} " \
+               f"Elsewhere {other}."
+    return text
+
+
+def _describe(m: Method, p: dict[str, Any], state: Any = None) -> str:
+    if m.text is not None:
+        return m.text(p, state)
     n = m.name
     if n == "assign":
         text = f"Copied from {_raw(p)}" + _map(p)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError, MappingError
-from ..methods.registry import METHODS
+from ..methods.registry import METHODS, apply_when
 from ..spec.model import DatasetSpec, ValueLevel, VariableSpec
 from .build import Built, dependency_order
 from .context import BlockContext, RunState
@@ -123,7 +123,7 @@ def finalize(state: RunState, built: Built) -> Final:
         if m.stage != "dataset":
             continue
         ctx.var, ctx.doc, ctx.path = vname, doc, built.var_paths.get(vname, ("variables", vname))
-        df[vname] = m.func(ctx, params).to_numpy()
+        df[vname] = apply_when(ctx, params, m.func(ctx, params)).to_numpy()
         ctx.out[vname] = df[vname]
     # types
     for v in keep:
@@ -139,14 +139,7 @@ def finalize(state: RunState, built: Built) -> Final:
     if key_cols:
         dup = pd.Series(_duplicated(df, key_cols), index=df.index)
         if dup.any():
-            first = df[dup].iloc[0]
-            same = df[dup & (df[key_cols] == first[key_cols]).all(axis=1)]
-            rows = [f"{built.files[int(b)]} row {int(r)}"
-                    for b, r in zip(same["__block__"], same["__row__"])]
-            shown = ", ".join(f"{k}={first[k]}" for k in key_cols)
-            raise DataError(f"duplicate key ({shown}) on {len(same)} records: "
-                            f"{'; '.join(rows[:4])}", file=built.files[int(first['__block__'])],
-                            record=int(first["__row__"]))
+            _duplicate_problems(state, built, df, dup.to_numpy(), key_cols)
     # every subject must be in DM
     if built.name != "DM" and "DM" in state.datasets and "USUBJID" in df.columns:
         known = state.datasets["DM"]["USUBJID"]
@@ -281,6 +274,29 @@ def _value_level(state, built, df, specs) -> tuple[ValueLevel, ...]:
     return tuple(out)
 
 
+def _duplicate_problems(state, built, df, dup, key_cols) -> None:
+    """One data problem per natural key that several records share, at the first of them,
+    naming every record (raw file and row)."""
+    from ..errors import Problem
+
+    sub = df.loc[dup, key_cols + ["__block__", "__row__"]]
+    groups = sub.groupby(key_cols, dropna=False, sort=False).indices
+    for key, pos in groups.items():
+        key = key if isinstance(key, tuple) else (key,)
+        shown = ", ".join(f"{k}={'' if v is None or v is pd.NA or v != v else v}"
+                          for k, v in zip(key_cols, key))
+        recs = sub.iloc[pos]
+        where = [f"{built.files[int(b)]} row {int(r)}"
+                 for b, r in zip(recs["__block__"], recs["__row__"])]
+        first = recs.index[0]
+        state.problems.append(Problem(
+            study=state.study.id, dataset=built.name, variable=key_cols[-1],
+            file=built.files[int(recs["__block__"].iloc[0])], record=int(recs["__row__"].iloc[0]),
+            usubjid=str(df.at[first, "USUBJID"]) if "USUBJID" in df else None,
+            value=shown, message=f"duplicate key: {len(where)} records have the natural key "
+                                 f"({', '.join(key_cols)}): {'; '.join(where)}"))
+
+
 def _num_text(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(float(x))
 
@@ -303,7 +319,10 @@ def _check_terms(state, built, df, name, cid) -> None:
     cl = state.codelists[cid]
     allowed = set(cl.values())
     s = df[name]
-    bad = s.notna() & ~s.astype("string").isin(allowed)
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)    # each distinct value once
+    bad_u = np.array([str(u) not in allowed for u in uniques], dtype=bool)
+    bad = pd.Series((codes >= 0) & bad_u[np.maximum(codes, 0)] if len(uniques) else
+                    np.zeros(len(s), dtype=bool), index=s.index)
     if bad.any():
         _record_problems(state, built, df, bad, name, f"value is not a term of codelist {cid}", s)
 

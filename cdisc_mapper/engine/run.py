@@ -109,7 +109,14 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
     study = load_study(study_file)
     standard = load_standard("SDTMIG", "3.4")
     codelists, ct_version = codelists_for(study, ct_file)
+    from ..mapping.checks import check_study        # everything `check` finds, first
+    from ..mapping.validate import MappingErrors
+
+    errors = check_study(study, standard, codelists)
+    if errors:
+        raise MappingErrors(errors)
     state = RunState(study, standard, codelists, ct_version=ct_version)
+    state.notes.extend(study.design_notes)
     finals: dict[str, Final] = {}
     notes: list[str] = []
     for name in _order(study):
@@ -131,8 +138,11 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
             finals[f.spec.name] = f
             state.datasets[f.spec.name] = f.data
     ts = build_ts(state, state.ct_version)
-    finals["TS"] = ts
-    say(f"{study.id}: trial design TA, TE, TV, TI, TS; subject elements SE")
+    if ts is not None:
+        finals["TS"] = ts
+    notes.extend(state.notes)
+    design = [n for n in ("TA", "TE", "TV", "TI", "TS", "SE") if n in finals]
+    say(f"{study.id}: trial design and subject elements: {', '.join(design) or 'none'}")
     return state, finals, notes
 
 

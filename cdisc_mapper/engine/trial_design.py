@@ -9,6 +9,7 @@ stat: min}``).
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..errors import MappingError
@@ -55,16 +56,26 @@ def _line(state: RunState, *path) -> int:
     return state.study.doc.line(path) or 1
 
 
-def build_te(state: RunState) -> Final:
+def _missing(state: RunState, name: str, key: str) -> None:
+    state.notes.append(f"{name} not written: the study file has no '{key}' (the trial design "
+                       f"is optional for a first run; add '{key}' to {state.study.doc.file} to "
+                       f"write {name})")
+
+
+def build_te(state: RunState) -> Final | None:
     s = state.study
+    if not s.elements:
+        return _missing(state, "TE", "elements")
     rows = [{"STUDYID": s.id, "DOMAIN": "TE", "ETCD": e.etcd, "ELEMENT": e.element,
              "TESTRL": e.start, "TEENRL": e.end, "TEDUR": e.duration} for e in s.elements]
     return _final(state, "TE", rows, [_line(state, "elements", i) for i in range(len(rows))],
                   {}, {})
 
 
-def build_ta(state: RunState) -> Final:
+def build_ta(state: RunState) -> Final | None:
     s = state.study
+    if not s.arms:
+        return _missing(state, "TA", "arms")
     el = {e.etcd: e for e in s.elements}
     rows, lines = [], []
     for i, arm in enumerate(s.arms):
@@ -77,8 +88,10 @@ def build_ta(state: RunState) -> Final:
     return _final(state, "TA", rows, lines, {}, {})
 
 
-def build_tv(state: RunState) -> Final:
+def build_tv(state: RunState) -> Final | None:
     s = state.study
+    if not s.visits:
+        return _missing(state, "TV", "visits")
     rows = [{"STUDYID": s.id, "DOMAIN": "TV", "VISITNUM": v.visitnum, "VISIT": v.visit,
              "VISITDY": v.day, "TVSTRL": v.start, "TVENRL": v.end} for v in s.visits]
     return _final(state, "TV", rows, [_line(state, "visits", i) for i in range(len(rows))],
@@ -88,7 +101,7 @@ def build_tv(state: RunState) -> Final:
 def build_ti(state: RunState) -> Final | None:
     s = state.study
     if not s.inclusion:
-        return None
+        return _missing(state, "TI", "inclusion")
     rows = [{"STUDYID": s.id, "DOMAIN": "TI", "IETESTCD": c["testcd"], "IETEST": c["test"],
              "IECAT": c["category"], "TIVERS": c.get("version")} for c in s.inclusion]
     return _final(state, "TI", rows, [_line(state, "inclusion", i) for i in range(len(rows))],
@@ -99,53 +112,26 @@ def build_se(state: RunState) -> Final | None:
     """SE — Subject Elements: for each subject, the elements of the actual arm in order, each
     starting at the subject's epoch start date (the study file's ``epochs``) and ending where the
     next one starts; the last ends at RFPENDTC.  Elements whose start date is unknown (e.g. the
-    treatment of a subject never dosed) are left out."""
+    treatment of a subject never dosed), that would start before the element before them, or
+    after the end of participation, are left out: no element ends before it starts."""
     from ..methods.dates import study_day
 
     s = state.study
     dm = state.datasets.get("DM")
+    if not s.arms or not s.epochs:
+        return _missing(state, "SE", "arms" if not s.arms else "epochs")
     if dm is None or "ARMCD" not in dm.columns:
         return None
-    starts = {e.epoch: e for e in s.epochs}
-    elements = {e.etcd: e for e in s.elements}
-    arms = {a.armcd: a for a in s.arms}
-    rows, lines = [], []
-    for _, subj in dm.iterrows():
-        arm = arms.get(subj.get("ACTARMCD")) or arms.get(subj.get("ARMCD"))
-        if arm is None:
-            continue
-        spans = []
-        for order, etcd in enumerate(arm.elements, 1):
-            el = elements[etcd]
-            ep = starts.get(el.epoch)
-            value = subj.get(ep.start) if ep is not None else None
-            if value is None or value is pd.NA or len(str(value)) < 10:
-                continue
-            day = pd.Timestamp(str(value)[:10]) + pd.Timedelta(days=ep.days_after)
-            start = str(value) if ep.days_after == 0 else day.strftime("%Y-%m-%d")
-            spans.append((order, el, start))
-        for k, (order, el, start) in enumerate(spans):
-            if k + 1 < len(spans):
-                end = spans[k + 1][2]
-            else:
-                end = subj.get("RFPENDTC")
-                end = None if end is None or end is pd.NA else str(end)
-            rows.append({"STUDYID": s.id, "DOMAIN": "SE", "USUBJID": subj["USUBJID"],
-                         "ETCD": el.etcd, "ELEMENT": el.element, "TAETORD": order,
-                         "EPOCH": el.epoch, "SESTDTC": start, "SEENDTC": end,
-                         "__ref__": subj.get("RFSTDTC")})
-            lines.append(_line(state, "arms", s.arms.index(arm), "elements", order - 1))
-    if not rows:
+    frame = _subject_elements(state, dm)
+    if frame is None:
         return None
-    frame = pd.DataFrame(rows)
     ref = frame.pop("__ref__").astype("string")
     frame["SESTDY"] = study_day(frame["SESTDTC"].astype("string"), ref)
     frame["SEENDY"] = study_day(frame["SEENDTC"].astype("string"), ref)
-    frame["__line__"] = lines
     frame = frame.sort_values(["USUBJID", "SESTDTC", "TAETORD"], kind="stable")
     frame["SESEQ"] = frame.groupby("USUBJID", sort=False).cumcount() + 1
     lines = frame.pop("__line__").tolist()
-    final = _final(state, "SE", frame.to_dict("records"), lines,
+    final = _final(state, "SE", frame.reset_index(drop=True), lines,
                    {"SESEQ": "Derived", "SESTDTC": "Derived", "SEENDTC": "Derived",
                     "SESTDY": "Derived", "SEENDY": "Derived", "ETCD": "Derived",
                     "ELEMENT": "Derived", "TAETORD": "Derived", "EPOCH": "Derived"},
@@ -158,6 +144,81 @@ def build_se(state: RunState) -> Final | None:
                     "SEENDY": "Study day of SEENDTC relative to RFSTDTC (no day 0)."},
                    order=("STUDYID", "USUBJID", "SESEQ"))
     return final
+
+
+def _after(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where ISO 8601 ``a`` is certainly after ``b``, compared at the precision both have
+    (missing on either side: not after).  Two texts that differ before the shorter one ends
+    compare as texts; when one is the start of the other they are equal at that precision."""
+    ok = pd.notna(a) & pd.notna(b)
+    out = np.zeros(len(a), dtype=bool)
+    if ok.any():
+        x, y = a[ok].astype(str), b[ok].astype(str)
+        out[ok] = (x > y) & ~np.char.startswith(x, y) & ~np.char.startswith(y, x)
+    return out
+
+
+def _subject_elements(state: RunState, dm: pd.DataFrame) -> pd.DataFrame | None:
+    """Per subject, the elements of the actual (else planned) arm that the subject really went
+    through, with start and end: each element starts at its epoch's start date, no earlier than
+    the element before it and not after the end of participation (RFPENDTC) — a follow-up that
+    would start the day after the last dose of a subject whose participation ended that day
+    never began — and ends where the next one starts, the last at RFPENDTC.  Vectorised over
+    subjects; the loops run over arms and their few elements."""
+    s = state.study
+    starts = {e.epoch: e for e in s.epochs}
+    elements = {e.etcd: e for e in s.elements}
+    known = {a.armcd for a in s.arms}
+    col = lambda name: (dm[name].astype(object).where(dm[name].notna(), None).to_numpy()  # noqa
+                        if name in dm.columns else np.full(len(dm), None, dtype=object))
+    act, plan = col("ACTARMCD"), col("ARMCD")
+    arm_of = np.where(np.isin(act, list(known)), act, np.where(np.isin(plan, list(known)),
+                                                                  plan, None))
+    last = col("RFPENDTC")
+    parts = []
+    for ai, arm in enumerate(s.arms):
+        rows = np.flatnonzero(arm_of == arm.armcd)
+        if not len(rows):
+            continue
+        prev = np.full(len(rows), None, dtype=object)
+        for j, etcd in enumerate(arm.elements):
+            el = elements[etcd]
+            ep = starts.get(el.epoch)
+            if ep is None or ep.start not in dm.columns:
+                continue
+            v = pd.Series(col(ep.start)[rows], dtype="string")
+            complete = (v.str.len() >= 10).fillna(False).to_numpy(dtype=bool)
+            if ep.days_after:
+                day = pd.to_datetime(v.str.slice(0, 10).where(complete), format="%Y-%m-%d",
+                                     errors="coerce") + pd.Timedelta(days=ep.days_after)
+                start = day.dt.strftime("%Y-%m-%d").astype(object).to_numpy()
+            else:
+                start = v.astype(object).to_numpy()
+            start = np.where(complete, start, None)
+            keep = complete & ~_after(prev, start) & ~_after(start, last[rows])
+            prev = np.where(keep, start, prev)
+            idx = rows[keep]
+            if not len(idx):
+                continue
+            parts.append(pd.DataFrame({
+                "__pos__": idx, "TAETORD": j + 1, "ETCD": el.etcd, "ELEMENT": el.element,
+                "EPOCH": el.epoch, "SESTDTC": start[keep],
+                "__line__": _line(state, "arms", ai, "elements", j)}))
+    if not parts:
+        return None
+    frame = pd.concat(parts, ignore_index=True).sort_values(["__pos__", "TAETORD"],
+                                                            kind="stable")
+    pos = frame["__pos__"].to_numpy()
+    nxt = frame.groupby("__pos__", sort=False)["SESTDTC"].shift(-1).to_numpy(dtype=object)
+    end = np.where(pd.isna(nxt), last[pos], nxt)
+    out = pd.DataFrame({"STUDYID": s.id, "DOMAIN": "SE", "USUBJID": col("USUBJID")[pos],
+                        "ETCD": frame["ETCD"].to_numpy(), "ELEMENT": frame["ELEMENT"].to_numpy(),
+                        "TAETORD": frame["TAETORD"].to_numpy(),
+                        "EPOCH": frame["EPOCH"].to_numpy(),
+                        "SESTDTC": frame["SESTDTC"].to_numpy(), "SEENDTC": end,
+                        "__ref__": col("RFSTDTC")[pos],
+                        "__line__": frame["__line__"].to_numpy()})
+    return out
 
 
 def _derive(state: RunState, d: dict) -> str | None:
@@ -173,8 +234,10 @@ def _derive(state: RunState, d: dict) -> str | None:
     return col.min() if d["stat"] == "min" else col.max()
 
 
-def build_ts(state: RunState, ct_version: str) -> Final:
+def build_ts(state: RunState, ct_version: str) -> Final | None:
     s = state.study
+    if not s.trial_summary:
+        return _missing(state, "TS", "trial_summary")
     doc = s.doc
     parm = state.codelists.get("TSPARM")
     parmcd = state.codelists.get("TSPARMCD")

@@ -70,11 +70,76 @@ finalisation pass then adds expected variables that are not mapped (empty), orde
 SDTMIG does, sorts by `order`, numbers `--SEQ`, sets baseline flags, checks controlled terms and
 refuses duplicate keys.
 
-**Conditions** (`where`, `condition` cases) are data: `{from: COL, equals: V}`, `not_equals`,
-`in: [..]`, `not_in`, `{of: VAR, missing: true}`, combined with `all: [..]`, `any: [..]`,
-`not: {..}`.  Text compares ignoring case and surrounding blanks.
+**One grammar** for conditions and values serves the SDTM mappings and the ADaM specs
+([adam-language.md](adam-language.md)) alike.
 
-**Operands** (`then`, `else`, `parts`) are `{value: X}`, `{from: COLUMN}` or `{of: VARIABLE}`.
+**Conditions** (`where`, `when`, `condition` cases, first/last date `where`) are data.  A leaf
+names what it tests — `from: COLUMN` (a raw column, of form `source` if given) or `of: VARIABLE`
+— and one or more tests, all of which must hold:
+
+```yaml
+{from: AEONGO, equals: "Yes"}            # not_equals; in: [..]; not_in: [..]
+{of: RFXSTDTC, missing: true}            # missing / present
+{from: SYSBP, gt: 140}                   # lt, le, gt, ge: numbers (raw text compares as numbers)
+{of: AGE, between: [18, 65]}             # both ends included
+{of: AESTDTC, before: {of: RFXSTDTC}}    # dates: before, after, on_or_before, on_or_after
+{of: DSSTDTC, on_or_after: 2021-03-01}   # … against a constant ISO date
+{all: [..]} / {any: [..]} / {not: {..}}
+```
+
+Text compares ignoring case and surrounding blanks; a test on a missing value is false
+(`not_equals`/`not_in` are true); dates compare by day, and a partial date is neither before nor
+after anything.
+
+**Operands** (`then`, `else`, `otherwise`, `parts`, `left`, `right`, a comparison's right side)
+are `{value: X}`, `{from: COLUMN}` or `{of: VARIABLE}`.
+
+**when / otherwise** on any method keep its value only where a condition holds:
+`AEENRTPT: {method: hardcode, value: ONGOING, when: {from: AEONGO, equals: "Yes"}}`.
+
+**values** (beside `variables`, in a dataset or a block) are named intermediate values, derived
+like variables and used with `of:`, never written:
+
+```yaml
+values:
+  WEIGHTKG: {method: convert_unit, of: WEIGHT, unit: WEIGHTU, test: TESTCD}
+variables:
+  VSSTRESN: {method: round, of: WEIGHTKG, digits: 1}
+```
+
+**Raw column names** are written as exported: `from: IT.AETERM`, `date: Visit Date`.
+
+## Study-wide rules
+
+The study file says once what every mapping would otherwise repeat:
+
+```yaml
+subject:
+  id: IT.SUBJID                       # the subject column of every form
+  usubjid: {parts: [STUDYID, IT.SITEID, IT.SUBJID], separator: "-"}   # or {from: USUBJID}
+dates: {format: MM/DD/YYYY, pivot: 1940}   # how the EDC writes dates (pivot for 2-digit years)
+units:                                # for convert_unit: per test, the standard unit
+  WEIGHT: {standard: kg, from: {LB: 0.45359237}}
+  TEMP:   {standard: C, from: {F: {subtract: 32, divisor: 1.8}}}
+not_assigned: {SCRNFAIL: SCREEN FAILURE}   # raw group codes that are no arm (ARMNRS)
+```
+
+The trial design (`arms`, `elements`, `epochs`, `visits`, `inclusion`, `trial_summary`) is
+optional for a first run: a dataset it would give (TA, TE, TV, TI, TS, SE) is left out with a
+note saying which key to add.
+
+## What `check` finds
+
+`cdisc-map check` finds, without converting any data, every mistake `convert` would stop on,
+all in one pass and each at `file:line`: schema errors, a dataset or variable the standard does
+not define, a required variable left unmapped, an unknown codelist or a constant that is not
+one of its terms, a raw column the form's header does not have (when the raw data are there), a
+variable used but never derived, a date format or text pattern that cannot be used, a design
+inconsistency (an undefined element, two visits with one VISITNUM, a raw visit name given
+twice), and a method that needs a part of the study file that is not there.  A visit without
+a `start` rule (TVSTRL, required in TV) is said as a note.  `convert` runs the same checks first
+and says the same lines.  Duplicate natural keys are data problems (the records
+named), like bad values: `--allow-problems` writes the package anyway.
 """
 
 

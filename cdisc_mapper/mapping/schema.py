@@ -17,6 +17,8 @@ from functools import cache
 from typing import Any
 
 from ..methods.conditions import CONDITION
+from ..methods.dates import DATE_FORMAT, PIVOT
+from ..methods.registry import RAW_COLUMN
 from ..methods.registry import all_methods
 
 NAME = {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{0,7}$",
@@ -54,12 +56,17 @@ def _supp_variable() -> dict[str, Any]:
 def dataset_schema() -> dict[str, Any]:
     variables = {"type": "object", "propertyNames": NAME,
                  "additionalProperties": {"$ref": "#/$defs/variable"}}
+    values = {"type": "object", "propertyNames": NAME,
+              "additionalProperties": {"$ref": "#/$defs/variable"},
+              "description": "named intermediate values: derived like variables (`of:` uses "
+                             "them), never written"}
     block = {"type": "object", "additionalProperties": False, "required": ["source"],
              "properties": {
                  "name": {"type": "string"},
                  "source": FORM,
                  "where": {"$ref": "#/$defs/condition"},
                  "stack": {"$ref": "#/$defs/stack"},
+                 "values": values,
                  "variables": variables}}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
@@ -77,6 +84,7 @@ def dataset_schema() -> dict[str, Any]:
             "keys": {"type": "array", "items": NAME, "minItems": 1},
             "order": {"type": "array", "items": NAME, "minItems": 1,
                       "description": "sort order of the records (and of --SEQ); default keys"},
+            "values": values,
             "variables": variables,
             "blocks": {"type": "array", "items": block, "minItems": 1},
             "supp": {"type": "object", "propertyNames": NAME,
@@ -94,7 +102,11 @@ def dataset_schema() -> dict[str, Any]:
                     "columns": {"type": "object", "minProperties": 1,
                                 "additionalProperties": {
                                     "type": "object",
-                                    "additionalProperties": {"type": ["string", "number", "null"]}}},
+                                    "additionalProperties": {"anyOf": [
+                                        {"type": ["string", "number", "null"]},
+                                        {"type": "object", "required": ["from"],
+                                         "additionalProperties": False,
+                                         "properties": {"from": RAW_COLUMN}}]}}},
                     "keep_missing": {"type": "boolean"}}},
             "condition": CONDITION,
         },
@@ -131,7 +143,7 @@ def study_schema() -> dict[str, Any]:
         "$id": "cdisc-mapper/study",
         "title": "cdisc_mapper study file",
         "type": "object", "additionalProperties": False,
-        "required": ["study", "subject", "arms", "elements", "epochs", "visits", "trial_summary"],
+        "required": ["study", "subject"],
         "properties": {
             "study": {"type": "object", "additionalProperties": False,
                       "required": ["id", "title", "raw"],
@@ -147,8 +159,54 @@ def study_schema() -> dict[str, Any]:
                                        "description": "folders or files of ADaM specs"}}},
             "subject": {"type": "object", "additionalProperties": False,
                         "required": ["id"],
-                        "properties": {"id": {"type": "string"}, "site": {"type": "string"},
-                                       "separator": {"type": "string"}}},
+                        "properties": {
+                            "id": {"type": "string", "description": "the raw column of the "
+                                   "subject number, in every form"},
+                            "site": {"type": "string"},
+                            "separator": {"type": "string"},
+                            "usubjid": {
+                                "description": "the USUBJID rule, written once: {parts: "
+                                "[STUDYID, SITE, SUBJECT], separator: '-'} (STUDYID is the study "
+                                "identifier, other parts raw columns) or {from: COLUMN} (a raw "
+                                "column as it is); default the study identifier and `id`",
+                                "oneOf": [
+                                    {"type": "object", "additionalProperties": False,
+                                     "required": ["parts"],
+                                     "properties": {"parts": {"type": "array", "minItems": 1,
+                                                              "items": {"type": "string"}},
+                                                    "separator": {"type": "string"}}},
+                                    {"type": "object", "additionalProperties": False,
+                                     "required": ["from"],
+                                     "properties": {"from": {"type": "string"}}}]}}},
+            "dates": {"type": "object", "additionalProperties": False,
+                      "description": "how the EDC writes dates, for every date method that does "
+                                     "not say otherwise: {format: MM/DD/YYYY, pivot: 1940}",
+                      "properties": {"format": DATE_FORMAT, "pivot": PIVOT}},
+            "units": {"type": "object", "propertyNames": {"type": "string", "minLength": 1},
+                      "description": "per test code: the standard unit and how each collected "
+                                     "unit converts to it, for convert_unit: {WEIGHT: {standard: "
+                                     "kg, from: {LB: 0.45359237}}, TEMP: {standard: C, from: {F: "
+                                     "{subtract: 32, divisor: 1.8}}}} — standard = (original − "
+                                     "subtract) × factor ÷ divisor; a number is the factor",
+                      "additionalProperties": {
+                          "type": "object", "additionalProperties": False,
+                          "required": ["standard"],
+                          "properties": {"standard": {"type": "string", "minLength": 1},
+                                         "from": {"type": "object",
+                                                  "additionalProperties": {"anyOf": [{"type": "number", "exclusiveMinimum": 0},
+                              {"type": "object", "additionalProperties": False,
+                               "minProperties": 1,
+                               "properties": {"factor": {"type": "number"},
+                                              "divisor": {"type": "number",
+                                                          "exclusiveMinimum": 0},
+                                              "subtract": {"type": "number"}}}]}}}}},
+            "not_assigned": {"type": "object", "minProperties": 1,
+                             "propertyNames": {"type": "string", "minLength": 1},
+                             "additionalProperties": {"type": "string"},
+                             "description": "raw treatment group codes that are no arm, with "
+                                            "the reason (ARMNRS, codelist ARMNULRS): "
+                                            "{SCRNFAIL: SCREEN FAILURE}; ARMCD and ARM stay "
+                                            "null for them"},
             "dictionaries": {"type": "object", "additionalProperties": {
                 "type": "object", "additionalProperties": False, "required": ["file"],
                 "properties": {"file": {"type": "string"}, "name": {"type": "string"},

@@ -60,6 +60,44 @@ class Visit:
     arms: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class Conversion:
+    """``standard = (original − subtract) × factor ÷ divisor``."""
+
+    factor: float = 1.0
+    divisor: float = 1.0
+    subtract: float = 0.0
+
+    def apply(self, x):
+        return (x - self.subtract) * self.factor / self.divisor
+
+
+@dataclass(frozen=True)
+class TestUnits:
+    """One test of the study's unit table: its standard unit and how each collected unit
+    converts to it."""
+
+    test: str
+    standard: str
+    conversions: dict[str, Conversion]
+
+
+def _units(table: dict[str, Any] | None) -> dict[str, TestUnits]:
+    out = {}
+    for test, entry in (table or {}).items():
+        conv = {}
+        for unit, how in (entry.get("from") or {}).items():
+            if isinstance(how, dict):
+                conv[unit] = Conversion(float(how.get("factor", 1.0)),
+                                        float(how.get("divisor", 1.0)),
+                                        float(how.get("subtract", 0.0)))
+            else:
+                conv[unit] = Conversion(float(how))
+        conv.setdefault(entry["standard"], Conversion())
+        out[test] = TestUnits(test, entry["standard"], conv)
+    return out
+
+
 @dataclass
 class DatasetMapping:
     """One dataset mapping file after overrides, with where every key was written."""
@@ -99,7 +137,13 @@ class Study:
     trial_summary: tuple[dict[str, Any], ...]
     inclusion: tuple[dict[str, Any], ...]
     dictionaries: dict[str, Dictionary]
+    usubjid_rule: dict[str, Any] = field(default_factory=dict)     # {parts, separator} | {from}
+    dates: dict[str, Any] = field(default_factory=dict)            # default date format, pivot
+    units: dict[str, TestUnits] = field(default_factory=dict)   # test code → units
+    not_assigned: dict[str, str] = field(default_factory=dict)  # raw group code → ARMNRS
     datasets: dict[str, DatasetMapping] = field(default_factory=dict)
+    design_problems: list = field(default_factory=list)   # found by load, told by check
+    design_notes: list = field(default_factory=list)      # not errors: said by check/convert
     codelists: dict[str, Codelist] = field(default_factory=dict)     # sponsor lists
     extensions: dict[str, tuple[Term, ...]] = field(default_factory=dict)  # CDISC list → extra terms
     codelist_files: dict[str, str] = field(default_factory=dict)
@@ -156,21 +200,30 @@ def load_study(study_file: Path, base: Path | None = None) -> Study:
         id=d["study"]["id"], title=d["study"]["title"], protocol=d["study"].get("protocol", ""),
         file=study_file, doc=doc, raw_dir=raw_dir,
         subject_id=d["subject"]["id"], site_col=d["subject"].get("site"),
-        separator=d["subject"].get("separator", "-"),
+        separator=_separator(d["subject"]),
         arms=tuple(Arm(a["armcd"], a["arm"], str(a["code"]), tuple(a["elements"]),
-                       a.get("treatment"), a.get("branch")) for a in d["arms"]),
+                       a.get("treatment"), a.get("branch")) for a in d.get("arms") or ()),
         elements=tuple(Element(e["etcd"], e["element"], e["start"], e["epoch"], e.get("end"),
-                               e.get("duration")) for e in d["elements"]),
+                               e.get("duration")) for e in d.get("elements") or ()),
         epochs=tuple(EpochStart(e["epoch"], e["start"], e.get("days_after", 0))
-                     for e in d["epochs"]),
+                     for e in d.get("epochs") or ()),
         visits=tuple(Visit(float(v["visitnum"]), v["visit"], tuple(v["raw"]), v["epoch"],
                            v.get("day"), v.get("start"), v.get("end"), tuple(v.get("arms", ())))
-                     for v in d["visits"]),
-        trial_summary=tuple(d["trial_summary"]),
+                     for v in d.get("visits") or ()),
+        trial_summary=tuple(d.get("trial_summary") or ()),
         inclusion=tuple(d.get("inclusion") or ()),
         dictionaries=dictionaries,
+        usubjid_rule=_usubjid_rule(d["subject"]),
+        dates=dict(d.get("dates") or {}),
+        units=_units(d.get("units")),
+        not_assigned={str(k): v for k, v in (d.get("not_assigned") or {}).items()},
     )
-    _check_design(study)
+    study.design_problems = design_errors(study)
+    study.design_notes = [
+        doc.error(("visits", i), f"visit {v.visit} has no 'start': TVSTRL (the visit start "
+                  "rule) is required in TV, so the package will not pass validation").render()
+        for i, v in enumerate(study.visits) if not v.start]
+    errors: list[MappingError] = []
     files: list[Path] = []
     for inc in d["study"].get("include") or []:
         p = (here / inc).resolve()
@@ -181,36 +234,80 @@ def load_study(study_file: Path, base: Path | None = None) -> Study:
         else:
             raise doc.error(("study", "include"), f"included path not found: {inc}")
     own = sorted(f for f in here.glob("*.yaml") if f.resolve() != study_file.resolve())
-    for f in files + own:
-        _load_mapping_file(study, f, base)
-    _apply_overrides(study)
+    for f in files + own:                    # every file is checked, then all mistakes told
+        try:
+            _load_mapping_file(study, f, base)
+        except MappingError as e:
+            errors.extend(getattr(e, "errors", None) or [e])
+    if not errors:
+        try:
+            _apply_overrides(study)
+        except MappingError as e:
+            errors.extend(getattr(e, "errors", None) or [e])
+    if errors:
+        from .validate import MappingErrors
+        raise MappingErrors(study.design_problems + errors)
     return study
 
 
-def _check_design(study: Study) -> None:
+def _separator(subject: dict[str, Any]) -> str:
+    rule = subject.get("usubjid") or {}
+    return rule.get("separator", subject.get("separator", "-"))
+
+
+def _usubjid_rule(subject: dict[str, Any]) -> dict[str, Any]:
+    """The USUBJID rule: ``{from: COLUMN}`` (a raw column as it is) or ``{parts: [...],
+    separator: S}`` where ``STUDYID`` is the study identifier and other parts are raw columns;
+    by default the study identifier and the subject column."""
+    rule = subject.get("usubjid")
+    if rule and "from" in rule:
+        return {"from": rule["from"]}
+    parts = (rule or {}).get("parts") or ["STUDYID", subject["id"]]
+    return {"parts": list(parts), "separator": _separator(subject)}
+
+
+def design_errors(study: Study) -> list[MappingError]:
+    """Every inconsistency of the study design, each at its line of the study file."""
     doc = study.doc
+    errors: list[MappingError] = []
     etcds = [e.etcd for e in study.elements]
     epochs = {e.epoch for e in study.elements}
     for i, arm in enumerate(study.arms):
         for j, etcd in enumerate(arm.elements):
             if etcd not in etcds:
-                raise doc.error(("arms", i, "elements", j), f"element '{etcd}' is not defined "
-                                f"under 'elements' (defined: {', '.join(etcds)})")
+                errors.append(doc.error(("arms", i, "elements", j), f"element '{etcd}' is not "
+                                        f"defined under 'elements' (defined: "
+                                        f"{', '.join(etcds) or 'none'})"))
     for i, v in enumerate(study.visits):
-        if v.epoch not in epochs:
-            raise doc.error(("visits", i, "epoch"), f"epoch '{v.epoch}' is not the epoch of any "
-                            f"element (epochs: {', '.join(sorted(epochs))})")
+        if epochs and v.epoch not in epochs:
+            errors.append(doc.error(("visits", i, "epoch"), f"epoch '{v.epoch}' is not the epoch "
+                                    f"of any element (epochs: {', '.join(sorted(epochs))})"))
+    nums: dict[float, int] = {}
+    for i, v in enumerate(study.visits):
+        if v.visitnum in nums:
+            errors.append(doc.error(("visits", i, "visitnum"), f"VISITNUM {v.visitnum:g} is given "
+                                    f"to two visits ({study.visits[nums[v.visitnum]].visit} and "
+                                    f"{v.visit})"))
+        nums.setdefault(v.visitnum, i)
     seen: dict[str, int] = {}
     for i, v in enumerate(study.visits):
         for name in v.raw:
             k = name.strip().upper()
             if k in seen:
-                raise doc.error(("visits", i, "raw"), f"raw visit name '{name}' is given to two "
-                                "visits")
+                errors.append(doc.error(("visits", i, "raw"), f"raw visit name '{name}' is given "
+                                        "to two visits"))
             seen[k] = i
     codes = [a.code for a in study.arms]
     if len(set(codes)) != len(codes):
-        raise doc.error(("arms",), "two arms have the same raw code")
+        errors.append(doc.error(("arms",), "two arms have the same raw code"))
+    ep_names = [e.epoch for e in study.epochs]
+    for i, e in enumerate(study.epochs):
+        if epochs and e.epoch not in epochs:
+            errors.append(doc.error(("epochs", i, "epoch"), f"epoch '{e.epoch}' is not the epoch "
+                                    f"of any element (epochs: {', '.join(sorted(epochs))})"))
+    if len(set(ep_names)) != len(ep_names):
+        errors.append(doc.error(("epochs",), "an epoch is given two starts"))
+    return errors
 
 
 def _load_mapping_file(study: Study, f: Path, base: Path) -> None:

@@ -71,8 +71,10 @@ def domain(ctx, p):
         summary="The unique subject identifier, built as the study file's `subject.usubjid` says.",
         example="USUBJID: {method: usubjid}")
 def usubjid(ctx, p):
-    """STUDYID and the raw subject number joined by the study's separator, e.g.
-    ``ADT2002-P2-03-012``; the rule is written once, in the study file."""
+    """The study file's ``subject.usubjid`` rule, written once: by default STUDYID and the raw
+    subject number joined by the study's separator (``ADT2002-P2-03-012``); ``{parts: [STUDYID,
+    SITE, SUBJECT], separator: "-"}`` joins the study identifier and raw columns of the record's
+    form; ``{from: COLUMN}`` takes a raw column as it is."""
     return ctx.usubjid()
 
 

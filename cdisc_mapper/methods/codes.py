@@ -26,7 +26,8 @@ def assign_ct(ctx, p):
 @method("hardcode_ct", family="terminology", origin="Assigned",
         summary="The same controlled term on every record (checked against its codelist).",
         params={"value": SCALAR, "codelist": CODELIST}, required=("value", "codelist"),
-        example="COUNTRY: {method: hardcode_ct, value: KOR, codelist: COUNTRY}")
+        example="AGEU: {method: hardcode_ct, value: YEARS, codelist: AGEU}\n"
+                "DSCAT: {method: hardcode_ct, value: DISPOSITION EVENT, codelist: DSCAT}")
 def hardcode_ct(ctx, p):
     """Set every record to ``value``, which must be a term of ``codelist`` (checked before the
     run starts)."""

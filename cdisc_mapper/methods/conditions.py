@@ -1,90 +1,54 @@
-"""Conditions: the only branching a mapping file can express.
+"""Conditions in SDTM mappings: the shared grammar of :mod:`cdisc_mapper.lang.conditions`.
 
 A condition is data, never code::
 
     {from: AEONGO, equals: "Yes"}            # raw column equals (case-insensitive, trimmed)
     {of: RFXSTDTC, missing: true}            # variable is missing
     {from: DSDECOD, in: [Completed, Done]}   # one of
+    {of: AESTDTC, before: {of: RFXSTDTC}}    # dates; lt/le/gt/ge/between for numbers
     {all: [cond, cond]} / {any: [cond, cond]} / {not: cond}
 
-Strings are compared ignoring case and surrounding blanks; numbers compare as numbers.
+Here text compares ignoring case and surrounding blanks (raw data as entered); numbers compare
+as numbers.  The ``condition`` method picks a value by such conditions.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
+from ..lang import conditions as kernel
 from .registry import OPERAND, RAW_COLUMN, SCALAR, VARIABLE, method
 
-_LEAF = {
-    "type": "object",
-    "properties": {
-        "from": RAW_COLUMN, "of": VARIABLE, "source": {"type": "string"},
-        "equals": SCALAR, "not_equals": SCALAR,
-        "in": {"type": "array", "items": SCALAR, "minItems": 1},
-        "not_in": {"type": "array", "items": SCALAR, "minItems": 1},
-        "missing": {"type": "boolean"},
-    },
-    "additionalProperties": False,
-    "oneOf": [{"required": ["from"]}, {"required": ["of"]}],
-    "minProperties": 2,
-}
-CONDITION = {
-    "description": "a test on a raw column or a variable; combine with all/any/not",
-    "anyOf": [
-        _LEAF,
-        {"type": "object", "properties": {"all": {"type": "array", "items": {"$ref": "#/$defs/condition"},
-                                                   "minItems": 1}},
-         "required": ["all"], "additionalProperties": False},
-        {"type": "object", "properties": {"any": {"type": "array", "items": {"$ref": "#/$defs/condition"},
-                                                   "minItems": 1}},
-         "required": ["any"], "additionalProperties": False},
-        {"type": "object", "properties": {"not": {"$ref": "#/$defs/condition"}},
-         "required": ["not"], "additionalProperties": False},
-    ],
-}
+_REFS = {"from": RAW_COLUMN, "of": VARIABLE,
+         "source": {"type": "string", "description": "the raw form of `from` (joined by subject)"}}
+_LEAF = kernel.leaf_schema(_REFS, _REFS, subject_required=[["from"], ["of"]])
+CONDITION = kernel.condition_schema(
+    _LEAF, "a test on a raw column or a variable; combine with all/any/not")
 
 
-def _norm(s: pd.Series) -> pd.Series:
-    if pd.api.types.is_numeric_dtype(s):
-        return s
-    from ..engine.context import keys_of
-    return keys_of(s)
+def host(ctx) -> kernel.Host:
+    """The SDTM reading of a condition: ``from`` a raw column (of ``source``), ``of`` a
+    variable; text compares ignoring case and surrounding blanks (raw data as entered)."""
 
+    def resolve(ref: dict) -> pd.Series:
+        if "from" in ref:
+            return ctx.column(ref["from"], ref.get("source"))
+        return ctx.variable(ref["of"])
 
-def _norm_value(v):
-    return v.strip().upper() if isinstance(v, str) else v
+    return kernel.Host(resolve, fold=True, subjects=("from", "of"))
 
 
 def evaluate(ctx, cond: dict) -> pd.Series:
     """A boolean Series: where ``cond`` holds on the block's records (missing never equals)."""
-    if "all" in cond:
-        out = pd.Series(True, index=ctx.index)
-        for c in cond["all"]:
-            out &= evaluate(ctx, c)
-        return out
-    if "any" in cond:
-        out = pd.Series(False, index=ctx.index)
-        for c in cond["any"]:
-            out |= evaluate(ctx, c)
-        return out
-    if "not" in cond:
-        return ~evaluate(ctx, cond["not"])
-    if "from" in cond:
-        s = ctx.column(cond["from"], cond.get("source"))
-    else:
-        s = ctx.variable(cond["of"])
-    if "missing" in cond:
-        isna = s.isna()
-        return (isna if cond["missing"] else ~isna).astype(bool)
-    v = _norm(s)
-    if "equals" in cond:
-        return (v == _norm_value(cond["equals"])).fillna(False).astype(bool)
-    if "not_equals" in cond:
-        return (v != _norm_value(cond["not_equals"])).fillna(True).astype(bool)
-    if "in" in cond:
-        return v.isin([_norm_value(x) for x in cond["in"]]).fillna(False).astype(bool)
-    return (~v.isin([_norm_value(x) for x in cond["not_in"]])).fillna(True).astype(bool)
+    return pd.Series(kernel.evaluate(cond, host(ctx), len(ctx.index)), index=ctx.index)
+
+
+_SDTM_WORDS = {"equals": "{what} is {v!r}", "not_equals": "{what} is not {v!r}",
+               "in": "{what} is one of {v!r}", "not_in": "{what} is not one of {v!r}"}
+
+
+def _ref_text(ref: dict) -> str:
+    return f"raw {ref['from']}" if "from" in ref else ref["of"]
 
 
 def describe(cond: dict) -> str:
@@ -95,14 +59,8 @@ def describe(cond: dict) -> str:
         return " or ".join(f"({describe(c)})" for c in cond["any"])
     if "not" in cond:
         return f"not ({describe(cond['not'])})"
-    what = f"raw {cond['from']}" if "from" in cond else cond["of"]
-    if "missing" in cond:
-        return f"{what} is {'missing' if cond['missing'] else 'present'}"
-    for op, word in (("equals", "is"), ("not_equals", "is not"), ("in", "is one of"),
-                     ("not_in", "is not one of")):
-        if op in cond:
-            return f"{what} {word} {cond[op]!r}"
-    return what
+    what = _ref_text(cond)
+    return kernel.describe_tests(cond, what, repr, _ref_text, _SDTM_WORDS) or what
 
 
 @method("condition", family="logic", origin="Derived",

@@ -1,7 +1,8 @@
 """Dates and times: raw CRF dates to ISO 8601, study days, ages, first/last dates.
 
-Raw dates come as a site enters them: ``12 MAR 2021``, ``UN MAR 2021`` (unknown day),
-``UN UNK 2021`` (unknown day and month); ISO 8601 dates (``2021-03-12``) are accepted too.  Partial
+Raw dates come as the EDC exports them: by default ``12 MAR 2021``, ``UN MAR 2021`` (unknown
+day), ``UN UNK 2021`` and ISO 8601; any other layout (``MM/DD/YYYY``, ``DDMONYYYY``, SAS or Excel
+numbers …) is declared with ``format`` (see :mod:`cdisc_mapper.lang.datetimes`).  Partial
 dates stay partial (``2021-03``, ``2021``): SDTM keeps what was collected and imputation belongs to
 ADaM.  An impossible date (``31 FEB 2021``) or text that is not a date is a data problem, reported
 with its file, record and value; it is never guessed.
@@ -9,66 +10,51 @@ with its file, record and value; it is never guessed.
 
 from __future__ import annotations
 
-import calendar
-import re
-
 import numpy as np
 import pandas as pd
 
+from ..lang.datetimes import (FORMAT_PATTERN, NUMERIC_FORMATS, FormatError, compile_format,
+                              parse_date, parse_time)
 from .registry import RAW_COLUMN, VARIABLE, method
 
-MONTHS = {m.upper(): i for i, m in enumerate(calendar.month_abbr) if m}
-_UNKNOWN = {"UN", "UNK", "--", "XX", "NK"}
-_DMY = re.compile(r"^(\d{1,2}|UN|UNK|--|XX|NK)[ \-/]([A-Z]{3}|UN|UNK|--|XX|NK)[ \-/](\d{4})$")
-_ISO = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
-_TIME = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+__all__ = ["parse_date", "parse_time", "iso_series", "study_day"]
+
+_FORMAT_ONE = {"type": "string", "anyOf": [{"enum": list(NUMERIC_FORMATS)},
+                                           {"pattern": FORMAT_PATTERN}]}
+DATE_FORMAT = {"anyOf": [_FORMAT_ONE, {"type": "array", "items": _FORMAT_ONE, "minItems": 1}],
+               "description": "the raw date format, e.g. MM/DD/YYYY, DD-MON-YYYY, DDMONYYYY, "
+                              "YYYY-MM-DD, MM/DD/YY (with `pivot`), SAS, EXCEL; a list accepts "
+                              "several (a value that fits two with different meanings is a "
+                              "problem); default: the study file's `dates.format`, else DD MON "
+                              "YYYY or ISO"}
+PIVOT = {"type": "integer", "minimum": 1800, "maximum": 2100,
+         "description": "for 2-digit years: the first year of the hundred they fall in "
+                        "(1940: 39 → 2039, 40 → 1940); default the study file's `dates.pivot`"}
+DATE_PARAMS = {"format": DATE_FORMAT, "pivot": PIVOT}
 
 
-def parse_date(text: str) -> tuple[str | None, str | None]:
-    """One raw date → (ISO 8601 text, None) or (None, what is wrong)."""
-    t = text.strip().upper()
-    m = _DMY.match(t)
-    if m:
-        day, mon, year = m.groups()
-        if mon in _UNKNOWN:
-            return year, None
-        if mon not in MONTHS:
-            return None, f"unknown month '{mon}'"
-        month = MONTHS[mon]
-        if day in _UNKNOWN:
-            return f"{year}-{month:02d}", None
-        d = int(day)
-    else:
-        m = _ISO.match(t)
-        if not m:
-            return None, "not a date (expected DD MON YYYY, UN MON YYYY, UN UNK YYYY or YYYY-MM-DD)"
-        year, mm, dd = m.groups()
-        if mm is None:
-            return year, None
-        month = int(mm)
-        if not 1 <= month <= 12:
-            return None, f"month {month} does not exist"
-        if dd is None:
-            return f"{year}-{month:02d}", None
-        d = int(dd)
-    last = calendar.monthrange(int(year), month)[1]
-    if not 1 <= d <= last:
-        return None, f"day {d} does not exist in {calendar.month_abbr[month]} {year}"
-    return f"{year}-{month:02d}-{d:02d}", None
+def date_options(ctx, p: dict) -> tuple:
+    """The (formats, pivot) of a date parameter set, defaulting to the study file's ``dates``."""
+    default = getattr(ctx.study, "dates", None) or {}
+    fmt = p.get("format", default.get("format"))
+    pivot = p.get("pivot", default.get("pivot"))
+    problem = format_problem(fmt, pivot)
+    if problem:
+        raise ctx.fail(problem, sub=("format",))
+    return (tuple(fmt) if isinstance(fmt, list) else fmt), pivot
 
 
-def parse_time(text: str) -> tuple[str | None, str | None]:
-    """One raw time ``HH:MM[:SS]`` → (ISO text, None) or (None, what is wrong)."""
-    t = text.strip().upper()
-    if t in {"UN:UN", "UNK", "UN", "--:--"}:
-        return None, None
-    m = _TIME.match(t)
-    if not m:
-        return None, "not a time (expected HH:MM)"
-    h, mi, s = m.groups()
-    if int(h) > 23 or int(mi) > 59 or (s is not None and int(s) > 59):
-        return None, "impossible time"
-    return f"{int(h):02d}:{mi}" + (f":{s}" if s else ""), None
+def format_problem(fmt, pivot) -> str | None:
+    """What is wrong with a declared date format (and pivot), or None."""
+    for f in ([fmt] if isinstance(fmt, str) else fmt or []):
+        try:
+            compiled = compile_format(f)
+        except FormatError as e:
+            return str(e)
+        if compiled.two_digit_year and pivot is None:
+            return (f"the format {f} has a 2-digit year: declare `pivot` (the first year of "
+                    "the hundred the years fall in, e.g. pivot: 1940)")
+    return None
 
 
 def _parse_series(ctx, raw: pd.Series, parse, what: str) -> pd.Series:
@@ -77,7 +63,7 @@ def _parse_series(ctx, raw: pd.Series, parse, what: str) -> pd.Series:
     parsed: dict[str, str | None] = {}
     bad: dict[str, str] = {}
     for v in values:
-        iso, err = parse(str(v))
+        iso, err = parse(v)
         parsed[v] = iso
         if err:
             bad[v] = err
@@ -88,8 +74,13 @@ def _parse_series(ctx, raw: pd.Series, parse, what: str) -> pd.Series:
     return out
 
 
-def iso_series(ctx, date: pd.Series, time: pd.Series | None = None) -> pd.Series:
-    d = _parse_series(ctx, date, parse_date, "unparseable date")
+def iso_series(ctx, date: pd.Series, time: pd.Series | None = None, formats=None,
+               pivot: int | None = None) -> pd.Series:
+    """ISO 8601 text of raw dates (and times, appended to complete dates only)."""
+    if formats:
+        d = _parse_series(ctx, date, lambda v: parse_date(v, formats, pivot), "unparseable date")
+    else:
+        d = _parse_series(ctx, date, parse_date, "unparseable date")
     if time is None:
         return d
     t = _parse_series(ctx, time, parse_time, "unparseable time")
@@ -99,32 +90,52 @@ def iso_series(ctx, date: pd.Series, time: pd.Series | None = None) -> pd.Series
 
 @method("iso_date", family="dates", origin="Collected",
         summary="An ISO 8601 date (and time) from raw date and time columns; partial dates kept.",
-        params={"date": RAW_COLUMN, "time": RAW_COLUMN}, required=("date",),
+        params={"date": RAW_COLUMN, "time": RAW_COLUMN, **DATE_PARAMS}, required=("date",),
         example="AESTDTC: {method: iso_date, date: AESTDAT}\n"
-                "EXSTDTC: {method: iso_date, date: EXSTDAT, time: EXSTTIM}")
+                "EXSTDTC: {method: iso_date, date: EXSTDAT, time: EXSTTIM}\n"
+                "VSDTC: {method: iso_date, date: Visit Date, format: MM/DD/YYYY}\n"
+                "BRTHDTC: {method: iso_date, date: BRTHDAT, format: DD-MON-YY, pivot: 1925}\n"
+                "LBDTC: {method: iso_date, date: COLLDT, format: SAS}\n"
+                "EGDTC: {method: iso_date, date: EGDAT, format: [MM/DD/YYYY hh:mm AM, "
+                "MM/DD/YYYY]}")
 def iso_date(ctx, p):
-    """Convert the raw ``date`` (``12 MAR 2021``, ``UN MAR 2021``, ``UN UNK 2021`` or ISO) to
-    ISO 8601 (``2021-03-12``, ``2021-03``, ``2021``) and append ``time`` (``T09:30``) when the
-    date is complete.  Unknown parts are left out, never imputed.  Impossible or unreadable dates
-    are data problems."""
+    """Convert the raw ``date`` to ISO 8601 (``2021-03-12``, ``2021-03``, ``2021``) and append
+    ``time`` (``T09:30``; ``2:30 PM`` → ``T14:30``) when the date is complete.  ``format``
+    declares how the EDC writes dates: tokens ``DD``, ``MM``, ``MON``, ``YYYY``, ``YY`` (with
+    ``pivot``), ``hh``, ``mm``, ``ss``, ``AM`` and separators, or ``SAS``, ``SAS_DATETIME``,
+    ``EXCEL`` for numeric dates.  Without one, ``12 MAR 2021``-style dates and ISO 8601 are read.
+    Unknown parts (``UN``, ``UNK``, ``--``, ``99``) are left out, never imputed.  Impossible,
+    unreadable or ambiguous dates are data problems."""
     src = p.get("source")
     date = ctx.column(p["date"], src)
     time = ctx.column(p["time"], src) if "time" in p else None
-    return iso_series(ctx, date, time)
+    formats, pivot = date_options(ctx, p)
+    return iso_series(ctx, date, time, formats, pivot)
 
 
 _SOURCE_DATE = {"type": "object", "properties": {
-    "source": {"type": "string"}, "date": RAW_COLUMN, "time": RAW_COLUMN},
+    "source": {"type": "string"}, "date": RAW_COLUMN, "time": RAW_COLUMN, **DATE_PARAMS,
+    "where": {"$ref": "#/$defs/condition",
+              "description": "only the records of this form where the condition holds "
+                             "(`from:` its raw columns)"}},
     "required": ["source", "date"], "additionalProperties": False}
 
 
 def _extreme(ctx, p, pick: str) -> pd.Series:
+    from .conditions import evaluate
+
     parts = []
-    for s in p["sources"]:
+    for i, s in enumerate(p["sources"]):
         form = ctx.form(s["source"])
+        fctx = ctx.for_form(form)
         date = form.column(s["date"])
         time = form.column(s["time"]) if "time" in s else None
-        iso = iso_series(ctx.for_form(form), date, time)
+        formats, pivot = date_options(ctx, s)
+        iso = iso_series(fctx, date, time, formats, pivot)
+        if s.get("where"):
+            fctx.path = ctx.path + ("sources", i, "where")
+            keep = evaluate(fctx, s["where"]).to_numpy()
+            iso = iso.where(keep)
         parts.append(pd.DataFrame({"subject": form.subject.to_numpy(), "dtc": iso.to_numpy()}))
     allv = pd.concat(parts, ignore_index=True).dropna()
     allv = allv[allv["dtc"].str.len() >= 10]           # complete dates only
@@ -144,7 +155,9 @@ _EXTREME_PARAMS = {"sources": {"type": "array", "minItems": 1, "items": _SOURCE_
                 "time: EXSTTIM}]")
 def first_date(ctx, p):
     """For each subject, the earliest complete date (with time where collected) found in the
-    listed forms; partial dates are ignored.  Missing when the subject has none."""
+    listed forms; partial dates are ignored.  Missing when the subject has none.  Each source
+    may say its date ``format`` (and ``pivot``) and a ``where`` condition on its own raw
+    columns, e.g. only the disposition records whose DSDECOD is COMPLETED."""
     return _extreme(ctx, p, "first")
 
 
@@ -152,10 +165,14 @@ def first_date(ctx, p):
         summary="The subject's latest complete date(time) across one or more raw forms.",
         params=_EXTREME_PARAMS, required=("sources",),
         example="RFPENDTC:\n  method: last_date\n  sources:\n    - {source: sv, date: VISDAT}\n"
-                "    - {source: ds, date: DSSTDAT}")
+                "    - {source: ds, date: DSSTDAT}\n"
+                "RFENDTC:\n  method: last_date\n  sources:\n"
+                "    - {source: ds, date: DSSTDAT, where: {from: DSDECOD, equals: COMPLETED}}")
 def last_date(ctx, p):
     """For each subject, the latest complete date (with time where collected) found in the
-    listed forms; partial dates are ignored.  Missing when the subject has none."""
+    listed forms; partial dates are ignored.  Missing when the subject has none.  Each source
+    may say its date ``format`` (and ``pivot``) and a ``where`` condition on its own raw
+    columns, e.g. only the disposition records whose DSDECOD is COMPLETED."""
     return _extreme(ctx, p, "last")
 
 

@@ -19,8 +19,10 @@ from collections.abc import Callable
 import pandas as pd
 
 # Parameter schema fragments shared by several methods.
-RAW_COLUMN = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$",
-              "description": "a column of the raw form"}
+RAW_COLUMN = {"type": "string", "pattern": "^(?!__)\\S(.*\\S)?$",
+              "description": "a column of the raw form, named exactly as exported (dots, "
+                             "spaces, mixed case and leading digits allowed: `IT.AETERM`, "
+                             "`Visit Date`)"}
 VARIABLE = {"type": "string", "pattern": "^([A-Z][A-Z0-9]{0,7}\\.)?[A-Z][A-Z0-9_]{0,7}$",
             "description": "a variable already derived in this dataset, or DATASET.VARIABLE "
                            "(e.g. DM.RFSTDTC) joined by subject"}
@@ -49,6 +51,7 @@ class Method:
     summary: str
     example: str
     stage: str = "record"           # "record": per block; "dataset": after blocks are combined
+    text: Callable[[dict[str, Any], Any], str] | None = None   # define.xml method text
 
     @property
     def doc(self) -> str:
@@ -72,6 +75,11 @@ COMMON_PARAMS: dict[str, Any] = {
                               "(that form must have one row per subject)"},
     "comment": {"type": "string", "description": "a note for reviewers; goes to define.xml"},
     "describe": {"type": "string", "description": "overrides the generated method text"},
+    "when": {"$ref": "#/$defs/condition",
+             "description": "keep the method's value only on records where this condition "
+                            "holds (elsewhere `otherwise`, default missing)"},
+    "otherwise": {**OPERAND, "description": "with `when`: the value elsewhere — {value: X}, "
+                                            "{from: COLUMN} or {of: VARIABLE}"},
 }
 
 METHODS: dict[str, Method] = {}
@@ -79,14 +87,15 @@ METHODS: dict[str, Method] = {}
 
 def method(name: str, *, family: str, origin: str, summary: str, example: str,
            params: dict[str, Any] | None = None, required: tuple[str, ...] = (),
-           stage: str = "record") -> Callable:
-    """Register a mapping method under ``name``."""
+           stage: str = "record", text: Callable | None = None) -> Callable:
+    """Register a mapping method under ``name``; ``text(params, state)`` gives its define.xml
+    method description."""
 
     def register(func: Callable[..., pd.Series]) -> Callable[..., pd.Series]:
         if name in METHODS:
             raise RuntimeError(f"method {name} registered twice")
         METHODS[name] = Method(name, func, family, params or {}, tuple(required), origin,
-                               summary, example.strip(), stage)
+                               summary, example.strip(), stage, text)
         return func
 
     return register
@@ -94,5 +103,32 @@ def method(name: str, *, family: str, origin: str, summary: str, example: str,
 
 def all_methods() -> dict[str, Method]:
     """Every registered method (importing the method modules registers them)."""
-    from . import assign, codes, conditions, dates, timing  # noqa: F401  (registration)
+    import importlib
+
+    from . import assign, codes, conditions, dates, numbers, text, timing  # noqa: F401
+    try:                                     # the findings family, when present
+        importlib.import_module(f"{__package__}.findings")
+    except ModuleNotFoundError as e:
+        if e.name != f"{__package__}.findings":
+            raise
     return METHODS
+
+
+def apply_when(ctx, params: dict[str, Any], value: pd.Series) -> pd.Series:
+    """The common ``when``/``otherwise`` parameters: the value where the condition holds."""
+    if "when" not in params:
+        return value
+    from .conditions import evaluate
+
+    path = ctx.path
+    ctx.path = path + ("when",)
+    keep = evaluate(ctx, params["when"]).to_numpy()
+    ctx.path = path
+    other = ctx.operand(params.get("otherwise"))
+    other.index = value.index
+    if value.dtype != other.dtype:
+        if pd.api.types.is_numeric_dtype(value) and other.isna().all():
+            other = other.astype(value.dtype)
+        else:
+            value, other = value.astype(object), other.astype(object)
+    return value.where(keep, other)

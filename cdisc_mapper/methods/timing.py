@@ -94,3 +94,38 @@ def baseline_flag(ctx, p):
     out = pd.Series(pd.NA, index=ctx.index, dtype="string")
     out.iloc[last.to_numpy()] = "Y"
     return out
+
+
+@method("arm_null_reason", family="design", origin="Derived",
+        summary="ARMNRS: why a subject has no arm — screen failure, not assigned, or assigned "
+                "but not treated (SDTMIG 3.4, no pseudo-arm).",
+        params={"from": RAW_COLUMN,
+                "exposed": {**VARIABLE, "description": "a variable that is present for treated "
+                            "subjects (e.g. RFXSTDTC); missing → ASSIGNED, NOT TREATED"}},
+        required=("from",),
+        text=lambda p, state=None: (
+            f"The study file's not_assigned reason of the raw treatment group code {p['from']}; "
+            "NOT ASSIGNED when there is no code"
+            + (f"; ASSIGNED, NOT TREATED when {p['exposed']} is missing" if "exposed" in p
+               else "") + "; otherwise null."),
+        example="ARMNRS: {method: arm_null_reason, source: rand, from: TRTGRP, exposed: RFXSTDTC}")
+def arm_null_reason(ctx, p):
+    """The reason ARMCD and ARM are null, as SDTMIG 3.4 wants it instead of a pseudo-arm such as
+    ``SCRNFAIL``: a raw group code listed in the study file's ``not_assigned`` gives its reason
+    (``{SCRNFAIL: SCREEN FAILURE}``); a subject with no code is ``NOT ASSIGNED``; with
+    ``exposed``, an assigned subject for whom that variable is missing is ``ASSIGNED, NOT
+    TREATED``; otherwise null.  Use with ``study_arm`` for ARMCD/ARM (which stay null for the
+    codes of ``not_assigned``).  The reasons are checked against codelist ARMNULRS."""
+    from ..engine.context import keys_of
+
+    raw = ctx.column(p["from"], p.get("source"))
+    keys = keys_of(raw)
+    reasons = {str(k).strip().upper(): v for k, v in ctx.study.not_assigned.items()}
+    out = keys.map(reasons).astype("string")
+    out = out.where(raw.notna(), "NOT ASSIGNED")
+    if "exposed" in p:
+        arms = {str(a.code).strip().upper() for a in ctx.study.arms}
+        assigned = keys.isin(list(arms)).to_numpy(dtype=bool)
+        untreated = assigned & ctx.variable(p["exposed"]).isna().to_numpy(dtype=bool)
+        out = out.where(~untreated, "ASSIGNED, NOT TREATED")
+    return out.astype("string")
