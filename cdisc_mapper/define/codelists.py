@@ -65,6 +65,7 @@ class DefList:
     dictionary: tuple[str, str] | None = None   # external: (name, version)
     used: set[str] = field(default_factory=set)
     comment: str = ""
+    data_type: str = "text"                 # of an external dictionary's list
 
 
 @dataclass(frozen=True)
@@ -138,10 +139,14 @@ class CodelistRegistry:
             p = self._part(None, spec.codelist)
         return self._register([p] if p else [], dataset, spec)
 
-    def external(self, key: str, name: str, version: str) -> str:
-        oid = oids.codelist("DICT", key)
+    def external(self, key: str, name: str, version: str, data_type: str = "text") -> str:
+        """The ExternalCodeList of a dictionary; its codes (``AEPTCD``) get a list of their own
+        data type (``CL.DICT.ae.integer``)."""
+        oid = oids.codelist("DICT", key) if data_type == "text" else oids.codelist(
+            "DICT", key, data_type)
         if oid not in self.lists:
-            self.lists[oid] = DefList(oid, name, (), dictionary=(name, version))
+            self.lists[oid] = DefList(oid, name, (), dictionary=(name, version),
+                                      data_type=data_type)
         return oid
 
     def use(self, oid: str | None, values) -> None:
