@@ -561,7 +561,7 @@ def test_define_8_content_follows_the_spec(sdtm):
     ecl = x(f"//odm:CodeList[@OID='{ext}']/odm:ExternalCodeList")[0]
     assert (ecl.get("Dictionary"), ecl.get("Version")) == ("Sponsor AE dictionary", "1.0")
     com = x(f"//odm:CodeList[@OID='{ext}']/@def:CommentOID")[0]
-    assert "not a licensed MedDRA release" in _text(x(f"//def:CommentDef[@OID='{com}']")[0])
+    assert "these are not MedDRA codes" in _text(x(f"//def:CommentDef[@OID='{com}']")[0])
     # ISO 8601 dates as date types with no Length; numbers with their digits
     assert x("//odm:ItemDef[@OID='IT.AE.AESTDTC']/@DataType")[0] in ("date", "partialDate")
     assert x("//odm:ItemDef[@OID='IT.AE.AESTDTC']/@Length") == []

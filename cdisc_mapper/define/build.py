@@ -16,6 +16,7 @@ bytes (``CreationDateTime`` is ``created``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +48,10 @@ CLASS_ORDER = ("TRIAL DESIGN", "SPECIAL PURPOSE", "INTERVENTIONS", "EVENTS", "FI
                "SUBJECT LEVEL ANALYSIS DATASET", "BASIC DATA STRUCTURE",
                "OCCURRENCE DATA STRUCTURE", "ADAM OTHER")
 REFERENCE_CLASSES = {"TRIAL DESIGN", "STUDY REFERENCE"}
+# ADaM grouping variables: AGEGR1, --GRy, TRTxxP/A, TRTP/TRTA (values listed as a codelist)
+# ADaMIG subject-level population flags: 'Y' or 'N' on every subject
+POPULATION = re.compile(r"(ITT|SAF|EFF|FAS|PPROT|RAND|ENRL|COMP\w*)FL")
+GROUPING = re.compile(r"[A-Z0-9]*GR\d+|TRT\d\d[PA]|TRT[PA]")
 ORIGIN_PRIORITY = ("Collected", "Derived", "Assigned", "Protocol", "Predecessor", "Not Available")
 
 
@@ -279,6 +284,8 @@ class DefineBuilder:
         else:
             cl = self.codelists.for_variable(ds, var, variants, bool(vlms),
                                              self.std_codelists(ds, var.name))
+            if not self.tabulation and series is not None:
+                cl = self._analysis_list(ds, var, cl, present, df_of=ds)
             if cl is not None and series is not None:
                 self.codelists.use(cl, distinct)
         # origin, method and comments
@@ -305,6 +312,34 @@ class DefineBuilder:
         mandatory = var.core == "Req"
         return ItemRef(oid, order, mandatory, self._key_sequence(spec, var.name), method,
                        has_no_data=empty and not mandatory, role=self._role(ds, var))
+
+    def _analysis_list(self, ds: str, var: VariableSpec, cl: str | None, present: list[str],
+                       df_of: str) -> str | None:
+        """ADaM: a flag (``--FL``) lists only the terms it takes (``Y``, or ``N`` and ``Y``); a
+        character grouping variable (``AGEGR1``, ``TRT01P``) without a codelist gets one of the
+        values it takes, ordered by its numeric twin (``AGEGR1N``) where there is one."""
+        if not present:
+            return cl
+        if cl is not None and var.name.endswith("FL"):
+            if POPULATION.fullmatch(var.name):      # ADaMIG 3.1.4: Y or N, never null
+                return self.codelists.subset(cl, ["N", "Y"])
+            return self.codelists.subset(cl, present)
+        if cl is None and var.type == "Char" and GROUPING.fullmatch(var.name):
+            df = self.data[df_of]
+            twin = f"{var.name}N"
+            if twin in df.columns:
+                pairs = df[[var.name, twin]].dropna().drop_duplicates()
+                order = pairs.sort_values([twin, var.name])[var.name].astype(str).tolist()
+                present = list(dict.fromkeys(order + sorted(present)))
+            else:
+                present = sorted(present)
+            shared = self.model.items.get(oids.item("ADSL", var.name))
+            if ds != "ADSL" and shared is not None and shared.codelist:
+                known = self.codelists.lists[shared.codelist].values
+                if set(present) <= set(known):
+                    return shared.codelist          # the same groups as in ADSL
+            return self.codelists.grouping(ds, var, present)
+        return cl
 
     @staticmethod
     def _key_sequence(spec: DatasetSpec, name: str) -> int | None:
@@ -689,7 +724,10 @@ def _item_def(mdv, item: Item, model: Model, codelists: set[str]) -> None:
 def _codelists(b: DefineBuilder, cts: list[CTPackage]) -> list:
     reg = b.codelists
     out = []
+    referenced = {i.codelist for i in b.model.items.values()}
     for oid in sorted(reg.lists):
+        if oid not in referenced:
+            continue
         dl = reg.lists[oid]
         if dl.dictionary is not None:
             key = oid.split(".")[2]

@@ -66,6 +66,8 @@ class DefList:
     used: set[str] = field(default_factory=set)
     comment: str = ""
     data_type: str = "text"                 # of an external dictionary's list
+    only_used: bool = False                 # a subset: the terms the data use, however few
+    values: tuple[str, ...] = ()            # a list of the values a grouping variable takes
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,28 @@ class CodelistRegistry:
                                       data_type=data_type)
         return oid
 
+    def subset(self, oid: str, values) -> str:
+        """A subset of a CDISC list holding only ``values`` (a flag that is ``Y`` or null gets
+        the ``Y`` subset of NY, a population flag ``N`` and ``Y``), as the CDISC ADaM example
+        does; one list per distinct subset."""
+        base = self.lists[oid]
+        kept = [t.value for p in base.parts for t in self.codelists[p.codelist].terms
+                if t.value in set(values)]
+        if not kept:
+            return oid
+        sub = oids.codelist(oid[3:], *kept)
+        if sub not in self.lists:
+            self.lists[sub] = DefList(sub, f"{base.name} ({', '.join(kept)} subset)", base.parts,
+                                      base.label, only_used=True)
+        return sub
+
+    def grouping(self, dataset: str, var: VariableSpec, values: list[str]) -> str:
+        """A sponsor-defined list of the values a grouping variable (``AGEGR1``) takes, in the
+        order given."""
+        oid = oids.codelist(dataset, var.name) if dataset else oids.codelist(var.name)
+        self.lists[oid] = DefList(oid, var.label, (), var.label, values=tuple(values))
+        return oid
+
     def use(self, oid: str | None, values) -> None:
         if oid is not None:
             self.lists[oid].used.update(str(v) for v in values)
@@ -160,6 +184,8 @@ class CodelistRegistry:
 
     def terms(self, dl: DefList) -> list[DefTerm]:
         """The terms written for a define codelist, in the order of its parts."""
+        if dl.values:
+            return [DefTerm(v, None, None, False) for v in dl.values]
         out: dict[str, DefTerm] = {}
         for part in dl.parts:
             cl = self.codelists[part.codelist]
@@ -169,7 +195,7 @@ class CodelistRegistry:
                         out[t.decode] = DefTerm(t.decode, None, None, False)
                 continue
             cdisc = cl.code is not None
-            keep_all = not cdisc or len(cl.terms) <= SMALL_LIST
+            keep_all = (not cdisc or len(cl.terms) <= SMALL_LIST) and not dl.only_used
             for t in cl.terms:
                 if t.value in out or not (keep_all or t.value in dl.used):
                     continue
