@@ -250,5 +250,5 @@ class CodelistRegistry:
             kind = f"CDISC {cl.code}" if cl.code and not p.decodes else "sponsor-defined"
             bits.append(f"{what} ({cl.name}; {kind})")
         return ("The terms of " + ", ".join(bits[:-1]) + " and " + bits[-1] +
-                ": one codelist per block of the mapping, each term keeping its own NCI code "
+                ", combined: one codelist per form or instrument, each term keeping its own NCI code "
                 "where it has one.")
