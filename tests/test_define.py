@@ -626,7 +626,10 @@ def test_define_11_adam_package_with_analysis_results(adam):
         ["IT.ADEFF.AVAL.EASI", "IT.ADEFF.AVAL.EASI50"]
     assert x("//odm:ItemDef[@OID='IT.ADEFF.AVAL.EASI']/@DataType") == ["float"]
     assert x("//odm:ItemDef[@OID='IT.ADEFF.AVAL.EASI50']/@DataType") == ["integer"]
-    assert x("//odm:ItemDef[@OID='IT.ADEFF.AVALC.EASI50']/odm:CodeListRef/@CodeListOID") == ["CL.NY"]
+    # a value-level row lists only the terms its records take: N and Y of NY, not NA or U
+    assert x("//odm:ItemDef[@OID='IT.ADEFF.AVALC.EASI50']/odm:CodeListRef/@CodeListOID") == \
+        ["CL.NY.N.Y"]
+    assert x("//odm:CodeList[@OID='CL.NY.N.Y']/*/@CodedValue") == ["N", "Y"]
     # the predecessor's dictionary follows AEDECOD into ADAE
     assert x("//odm:ItemDef[@OID='IT.ADAE.AEDECOD']/odm:CodeListRef/@CodeListOID") == ["CL.DICT.ae"]
     # ARM: the primary analysis, EASI-50 at week 12

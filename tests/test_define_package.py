@@ -234,3 +234,23 @@ def test_core_000701_epoch_on_partial_dates_where_one_epoch_holds_the_whole_rang
             expected = epochs[0] if len(set(epochs)) == 1 else ""
             assert r.EPOCH == expected, (sid, r.USUBJID, r.AESTDTC, r.EPOCH, expected)
         assert (partial.EPOCH != "").any(), sid
+
+
+def test_value_level_codelists_hold_only_the_terms_of_their_where_clause(packages):
+    folder = packages["ADT2002-P2"]
+    tree = etree.parse(str(folder / "tabulations" / "sdtm" / "define.xml"))
+    qs = _xpt(folder, "qs")
+    checked = 0
+    for ref in tree.xpath("//def:ValueListDef[@OID='VL.QS.QSORRES']/odm:ItemRef", namespaces=NS):
+        item = tree.xpath(f"//odm:ItemDef[@OID='{ref.get('ItemOID')}']", namespaces=NS)[0]
+        cl = item.xpath("odm:CodeListRef/@CodeListOID", namespaces=NS)
+        if not cl:
+            continue
+        wc = ref.xpath("def:WhereClauseRef/@WhereClauseOID", namespaces=NS)[0]
+        code = tree.xpath(f"//def:WhereClauseDef[@OID='{wc}']//odm:CheckValue/text()",
+                          namespaces=NS)
+        terms = set(tree.xpath(f"//odm:CodeList[@OID='{cl[0]}']/*/@CodedValue", namespaces=NS))
+        taken = set(qs.loc[qs.QSTESTCD.isin(code), "QSORRES"]) - {""}
+        assert terms == taken, (code, terms, taken)
+        checked += 1
+    assert checked >= 10

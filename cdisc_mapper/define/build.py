@@ -427,6 +427,8 @@ class DefineBuilder:
             variant = self._vl_variant(spec, vl, tuple(key))
             itype = value_level_type(s, subset, ds)
             cl = self.codelists.for_value_level(ds, s, variant)
+            if cl is not None:       # only the terms this where-clause's records take
+                cl = self.codelists.subset(cl, _distinct_text(subset), partial_only=True)
             self.codelists.use(cl, _distinct_text(subset))
             fields = sorted({c for c in s.sources if c != "VALUE"})
             text = s.method_text

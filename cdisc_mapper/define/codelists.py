@@ -151,16 +151,21 @@ class CodelistRegistry:
                                       data_type=data_type)
         return oid
 
-    def subset(self, oid: str, values) -> str:
+    def subset(self, oid: str, values, partial_only: bool = False) -> str:
         """A subset of a CDISC list holding only ``values`` (a flag that is ``Y`` or null gets
         the ``Y`` subset of NY, a population flag ``N`` and ``Y``), as the CDISC ADaM example
         does; one list per distinct subset."""
         base = self.lists[oid]
         kept = [t.value for p in base.parts for t in self.codelists[p.codelist].terms
                 if t.value in set(values)]
-        if not kept:
+        if not kept or base.dictionary is not None or base.values:
             return oid
-        sub = oids.codelist(oid[3:], *kept)
+        every = [t.value for p in base.parts for t in self.codelists[p.codelist].terms]
+        if partial_only and len(set(kept)) == len(set(every)):
+            return oid                           # the whole list: no subset needed
+        codes = {t.value: t.code for p in base.parts for t in self.codelists[p.codelist].terms}
+        sub = oids.codelist(oid[3:], *[v if oids.part(v) != "_" else (codes.get(v) or "_")
+                                       for v in kept])
         if sub not in self.lists:
             self.lists[sub] = DefList(sub, f"{base.name} ({', '.join(kept)} subset)", base.parts,
                                       base.label, only_used=True)
