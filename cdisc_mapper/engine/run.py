@@ -180,6 +180,8 @@ def write_adam_define(state: RunState, finals: dict, specs: dict[str, DatasetSpe
     xml, html = write_define(state.study, specs, data, root / ADAM_DATASETS,
                              standard="ADaMIG 1.3",
                              created=created, codelists=codelists)
+    for name in ("define.xml", "define.html", "define2-1.xsl"):   # the former place, whose
+        (root / ADAM_DIR / name).unlink(missing_ok=True)           # dataset links were dead
     return [xml, html, xml.parent / "define2-1.xsl"]
 
 
