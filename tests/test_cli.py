@@ -358,8 +358,8 @@ def test_define_regenerates_the_same_define_files(phase2, root):
     out, _ = phase2
     study = out / "ADT2002-P2"
     files = [study / "tabulations" / "sdtm" / "define.xml",
-             study / "analysis" / "adam" / "define.xml",
-             study / "analysis" / "adam" / "define.html"]
+             study / "analysis" / "adam" / "datasets" / "define.xml",
+             study / "analysis" / "adam" / "datasets" / "define.html"]
     before = [f.read_bytes() for f in files]
     for f in files:
         f.unlink()

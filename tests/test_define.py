@@ -561,7 +561,7 @@ def test_define_8_content_follows_the_spec(sdtm):
     ecl = x(f"//odm:CodeList[@OID='{ext}']/odm:ExternalCodeList")[0]
     assert (ecl.get("Dictionary"), ecl.get("Version")) == ("Sponsor AE dictionary", "1.0")
     com = x(f"//odm:CodeList[@OID='{ext}']/@def:CommentOID")[0]
-    assert "not a licensed MedDRA release" in _text(x(f"//def:CommentDef[@OID='{com}']")[0])
+    assert "these are not MedDRA codes" in _text(x(f"//def:CommentDef[@OID='{com}']")[0])
     # ISO 8601 dates as date types with no Length; numbers with their digits
     assert x("//odm:ItemDef[@OID='IT.AE.AESTDTC']/@DataType")[0] in ("date", "partialDate")
     assert x("//odm:ItemDef[@OID='IT.AE.AESTDTC']/@Length") == []
@@ -626,7 +626,10 @@ def test_define_11_adam_package_with_analysis_results(adam):
         ["IT.ADEFF.AVAL.EASI", "IT.ADEFF.AVAL.EASI50"]
     assert x("//odm:ItemDef[@OID='IT.ADEFF.AVAL.EASI']/@DataType") == ["float"]
     assert x("//odm:ItemDef[@OID='IT.ADEFF.AVAL.EASI50']/@DataType") == ["integer"]
-    assert x("//odm:ItemDef[@OID='IT.ADEFF.AVALC.EASI50']/odm:CodeListRef/@CodeListOID") == ["CL.NY"]
+    # a value-level row lists only the terms its records take: N and Y of NY, not NA or U
+    assert x("//odm:ItemDef[@OID='IT.ADEFF.AVALC.EASI50']/odm:CodeListRef/@CodeListOID") == \
+        ["CL.NY.N.Y"]
+    assert x("//odm:CodeList[@OID='CL.NY.N.Y']/*/@CodedValue") == ["N", "Y"]
     # the predecessor's dictionary follows AEDECOD into ADAE
     assert x("//odm:ItemDef[@OID='IT.ADAE.AEDECOD']/odm:CodeListRef/@CodeListOID") == ["CL.DICT.ae"]
     # ARM: the primary analysis, EASI-50 at week 12

@@ -320,7 +320,8 @@ def test_adverse_events_are_plausible(data, study):
 
 def test_every_coded_term_is_in_the_dictionary(data):
     dictionary = pd.read_csv(DICTIONARY, dtype=str, keep_default_na=False)
-    assert list(dictionary.columns) == ["LLT", "PT", "HLT", "SOC"]
+    assert list(dictionary.columns) == ["LLT", "LLTCD", "PT", "PTCD", "HLT", "HLTCD", "HLGT",
+                                        "HLGTCD", "SOC", "SOCCD"]
     assert dictionary["LLT"].is_unique and (dictionary != "").all().all()
     assert "Skin and subcutaneous tissue disorders" in set(dictionary["SOC"])
     assert dictionary.loc[dictionary["LLT"] == "Atopic dermatitis flare", "PT"].item() == \

@@ -118,9 +118,9 @@ def test_clean_sample_with_full_ct(clean_p2, reference):
     assert r.counts()["error"] == 0
     assert r.ct_version == "2025-03-28"
     # the full package has every CDISC term, and the define.xml declares the sponsor terms of
-    # extensible codelists (QSCAT EASI/BSA, cells/kg); only the TS dose unit, a sponsor term
-    # of UNIT that TSVAL carries without a codelist of its own, is left for review
-    assert set(zip(r.findings.rule, r.findings.value)) == {("CM0064", "cells/kg")}
+    # extensible codelists (QSCAT EASI/BSA, EXDOSU cells/kg); the TS dose unit is a CDISC
+    # UNIT term (10^5/kg) with its code, so nothing is left for review
+    assert set(zip(r.findings.rule, r.findings.value)) == set()
     # without the define.xml, those sponsor terms are reported for review
     r = validate(clean_p2, ct=reference / "ct" / "SDTM_Terminology_2025-03-28.txt",
                  use_found_define=False)

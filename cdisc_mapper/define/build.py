@@ -16,6 +16,7 @@ bytes (``CreationDateTime`` is ``created``).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,6 +48,10 @@ CLASS_ORDER = ("TRIAL DESIGN", "SPECIAL PURPOSE", "INTERVENTIONS", "EVENTS", "FI
                "SUBJECT LEVEL ANALYSIS DATASET", "BASIC DATA STRUCTURE",
                "OCCURRENCE DATA STRUCTURE", "ADAM OTHER")
 REFERENCE_CLASSES = {"TRIAL DESIGN", "STUDY REFERENCE"}
+# ADaM grouping variables: AGEGR1, --GRy, TRTxxP/A, TRTP/TRTA (values listed as a codelist)
+# ADaMIG subject-level population flags: 'Y' or 'N' on every subject
+POPULATION = re.compile(r"(ITT|SAF|EFF|FAS|PPROT|RAND|ENRL|COMP\w*)FL")
+GROUPING = re.compile(r"[A-Z0-9]*GR\d+|TRT\d\d[PA]|TRT[PA]")
 ORIGIN_PRIORITY = ("Collected", "Derived", "Assigned", "Protocol", "Predecessor", "Not Available")
 
 
@@ -86,6 +91,7 @@ class ItemRef:
     method: str | None = None
     has_no_data: bool = False
     where: str | None = None
+    role: str | None = None          # the standard's variable role (SDTM; ADaM has none)
 
 
 @dataclass
@@ -146,7 +152,7 @@ class DefineBuilder:
         self.defs = DefinitionRegistry()
         self.model = Model()
         self.documents = self._present_documents()
-        self.std_codelists = self._std_codelists()
+        self.std_codelists, self.std_role = self._std_lookups()
 
     # ------------------------------------------------------------------ context
 
@@ -155,17 +161,32 @@ class DefineBuilder:
         return {k: d for k, d in sorted(self.info.documents.items())
                 if self.package in d.packages and (self.folder / d.file).is_file()}
 
-    def _std_codelists(self):
+    def _std_lookups(self):
+        """(dataset, variable) -> the standard's codelist, and -> its role."""
         try:
             std = load_standard(self.ig_name, self.ig_version)
         except UsageError:
-            return lambda ds, var: None
+            return (lambda ds, var: None), (lambda ds, var: None)
 
-        def lookup(ds: str, var: str) -> str | None:
+        def definition(ds: str, var: str):
             d = std.dataset(ds)
-            v = d.variable(var) if d is not None else None
+            return d.variable(var) if d is not None else None
+
+        def codelist(ds: str, var: str) -> str | None:
+            v = definition(ds, var)
             return v.codelist if v is not None else None
-        return lookup
+
+        def role(ds: str, var: str) -> str | None:
+            v = definition(ds, var)
+            return (v.role or None) if v is not None else None
+        return codelist, role
+
+    def _role(self, ds: str, var: VariableSpec) -> str | None:
+        """Role of an SDTM variable (Identifier, Topic, Timing, ... as the SDTMIG gives it);
+        none in an analysis package: the ADaMIG assigns no roles."""
+        if not self.tabulation:
+            return None
+        return self.std_role(ds, var.name) or var.role or None
 
     def _acrf(self) -> Document | None:
         for d in self.documents.values():
@@ -258,10 +279,13 @@ class DefineBuilder:
         dkey = self._dictionary(ds, var)
         if dkey is not None:
             d = self.study.dictionaries[dkey]
-            cl = self.codelists.external(dkey, d.label, d.version)
+            cl = self.codelists.external(dkey, d.label, d.version,
+                                         itype.data_type if var.type == "Num" else "text")
         else:
             cl = self.codelists.for_variable(ds, var, variants, bool(vlms),
                                              self.std_codelists(ds, var.name))
+            if not self.tabulation and series is not None:
+                cl = self._analysis_list(ds, var, cl, present, df_of=ds)
             if cl is not None and series is not None:
                 self.codelists.use(cl, distinct)
         # origin, method and comments
@@ -287,7 +311,35 @@ class DefineBuilder:
         empty = series is None or not present
         mandatory = var.core == "Req"
         return ItemRef(oid, order, mandatory, self._key_sequence(spec, var.name), method,
-                       has_no_data=empty and not mandatory)
+                       has_no_data=empty and not mandatory, role=self._role(ds, var))
+
+    def _analysis_list(self, ds: str, var: VariableSpec, cl: str | None, present: list[str],
+                       df_of: str) -> str | None:
+        """ADaM: a flag (``--FL``) lists only the terms it takes (``Y``, or ``N`` and ``Y``); a
+        character grouping variable (``AGEGR1``, ``TRT01P``) without a codelist gets one of the
+        values it takes, ordered by its numeric twin (``AGEGR1N``) where there is one."""
+        if not present:
+            return cl
+        if cl is not None and var.name.endswith("FL"):
+            if POPULATION.fullmatch(var.name):      # ADaMIG 3.1.4: Y or N, never null
+                return self.codelists.subset(cl, ["N", "Y"])
+            return self.codelists.subset(cl, present)
+        if cl is None and var.type == "Char" and GROUPING.fullmatch(var.name):
+            df = self.data[df_of]
+            twin = f"{var.name}N"
+            if twin in df.columns:
+                pairs = df[[var.name, twin]].dropna().drop_duplicates()
+                order = pairs.sort_values([twin, var.name])[var.name].astype(str).tolist()
+                present = list(dict.fromkeys(order + sorted(present)))
+            else:
+                present = sorted(present)
+            shared = self.model.items.get(oids.item("ADSL", var.name))
+            if ds != "ADSL" and shared is not None and shared.codelist:
+                known = self.codelists.lists[shared.codelist].values
+                if set(present) <= set(known):
+                    return shared.codelist          # the same groups as in ADSL
+            return self.codelists.grouping(ds, var, present)
+        return cl
 
     @staticmethod
     def _key_sequence(spec: DatasetSpec, name: str) -> int | None:
@@ -375,12 +427,16 @@ class DefineBuilder:
             variant = self._vl_variant(spec, vl, tuple(key))
             itype = value_level_type(s, subset, ds)
             cl = self.codelists.for_value_level(ds, s, variant)
+            if cl is not None:       # only the terms this where-clause's records take
+                cl = self.codelists.subset(cl, _distinct_text(subset), partial_only=True)
             self.codelists.use(cl, _distinct_text(subset))
             fields = sorted({c for c in s.sources if c != "VALUE"})
+            text = s.method_text
             if variant is not None and len(cond) == 1 and len(key) == 1:
                 col = variant.column_of(key[0])
                 if col is not None:
                     fields = [col]
+                    text = self._column_text(variant, col) or text
             origin = self._origin(s.origin, [s.source] if s.source else [], fields,
                                   s.source or s.method_text)
             origins.append(origin)
@@ -390,19 +446,29 @@ class DefineBuilder:
             comments = [variant.comment if variant else "",
                         self.info.variable_comments.get(f"{ds}.{var.name}.{'.'.join(key)}", "")]
             if s.origin == "Derived":
-                method = self.defs.method(ds, var.name, s.method_text, *key, where=where_text)
+                method = self.defs.method(ds, var.name, text, *key, where=where_text)
             elif s.origin != "Predecessor":
-                comments.insert(0, s.method_text)
+                comments.insert(0, text)
             comment = self.defs.comment(f"{ds}.{var.name}", join_texts(*comments),
                                         ds, var.name, *key)
             label = s.label if s.label != var.label else self._vl_label(df, mask, cond, var.label)
             self.model.items[item_oid] = Item(item_oid, var.name, label, itype, cl, origin,
                                               comment)
             refs.append(ItemRef(item_oid, order, bool(subset.notna().all()), None, method,
-                                where=wc_oid))
+                                where=wc_oid, role=self._role(ds, var)))
         self.model.value_lists[vl_oid] = refs
         kinds = {(o.type, o.source) for o in origins}
         return vl_oid, (origins[0] if len(kinds) == 1 and origins else None)
+
+    def _column_text(self, variant: Variant, column: str) -> str | None:
+        """The method text of one value-level row of a stacked form, naming only the row's own
+        raw column (``Copied from raw HN_ERY.``) instead of every column of the form."""
+        reads = {k: v for k, v in variant.params.items() if k in ("from", "of") and v == "VALUE"}
+        if not reads:
+            return None
+        one = Variant(variant.block, variant.form,
+                      {**variant.params, **{k: column for k in reads}})
+        return variant_text(self.study, one)
 
     def _ordered(self, spec: DatasetSpec, entries):
         """Value-level entries in the order of the raw form's columns where known."""
@@ -595,7 +661,8 @@ def _doc_ref(parent, leaf_id: str, pages) -> None:
 def _item_ref(parent, r: ItemRef) -> None:
     e = el(parent, "ItemRef", {"ItemOID": r.item, "OrderNumber": r.order,
                                "Mandatory": "Yes" if r.mandatory else "No",
-                               "KeySequence": r.key_sequence, "MethodOID": r.method,
+                               "KeySequence": r.key_sequence, "Role": r.role,
+                               "MethodOID": r.method,
                                "def:HasNoData": "Yes" if r.has_no_data else None})
     if r.where:
         el(e, "def:WhereClauseRef", {"WhereClauseOID": r.where})
@@ -661,12 +728,15 @@ def _item_def(mdv, item: Item, model: Model, codelists: set[str]) -> None:
 def _codelists(b: DefineBuilder, cts: list[CTPackage]) -> list:
     reg = b.codelists
     out = []
+    referenced = {i.codelist for i in b.model.items.values()}
     for oid in sorted(reg.lists):
+        if oid not in referenced:
+            continue
         dl = reg.lists[oid]
         if dl.dictionary is not None:
-            key = oid.split(".", 2)[-1]
+            key = oid.split(".")[2]
             com = b.defs.comment("codelist", b._dictionary_comment(key), "CL", "DICT", key)
-            c = el(None, "CodeList", {"OID": oid, "Name": dl.name, "DataType": "text",
+            c = el(None, "CodeList", {"OID": oid, "Name": dl.name, "DataType": dl.data_type,
                                       "def:CommentOID": com})
             name, version = dl.dictionary
             el(c, "ExternalCodeList", {"Dictionary": name, "Version": version or None})

@@ -65,6 +65,9 @@ class DefList:
     dictionary: tuple[str, str] | None = None   # external: (name, version)
     used: set[str] = field(default_factory=set)
     comment: str = ""
+    data_type: str = "text"                 # of an external dictionary's list
+    only_used: bool = False                 # a subset: the terms the data use, however few
+    values: tuple[str, ...] = ()            # a list of the values a grouping variable takes
 
 
 @dataclass(frozen=True)
@@ -138,10 +141,41 @@ class CodelistRegistry:
             p = self._part(None, spec.codelist)
         return self._register([p] if p else [], dataset, spec)
 
-    def external(self, key: str, name: str, version: str) -> str:
-        oid = oids.codelist("DICT", key)
+    def external(self, key: str, name: str, version: str, data_type: str = "text") -> str:
+        """The ExternalCodeList of a dictionary; its codes (``AEPTCD``) get a list of their own
+        data type (``CL.DICT.ae.integer``)."""
+        oid = oids.codelist("DICT", key) if data_type == "text" else oids.codelist(
+            "DICT", key, data_type)
         if oid not in self.lists:
-            self.lists[oid] = DefList(oid, name, (), dictionary=(name, version))
+            self.lists[oid] = DefList(oid, name, (), dictionary=(name, version),
+                                      data_type=data_type)
+        return oid
+
+    def subset(self, oid: str, values, partial_only: bool = False) -> str:
+        """A subset of a CDISC list holding only ``values`` (a flag that is ``Y`` or null gets
+        the ``Y`` subset of NY, a population flag ``N`` and ``Y``), as the CDISC ADaM example
+        does; one list per distinct subset."""
+        base = self.lists[oid]
+        kept = [t.value for p in base.parts for t in self.codelists[p.codelist].terms
+                if t.value in set(values)]
+        if not kept or base.dictionary is not None or base.values:
+            return oid
+        every = [t.value for p in base.parts for t in self.codelists[p.codelist].terms]
+        if partial_only and len(set(kept)) == len(set(every)):
+            return oid                           # the whole list: no subset needed
+        codes = {t.value: t.code for p in base.parts for t in self.codelists[p.codelist].terms}
+        sub = oids.codelist(oid[3:], *[v if oids.part(v) != "_" else (codes.get(v) or "_")
+                                       for v in kept])
+        if sub not in self.lists:
+            self.lists[sub] = DefList(sub, f"{base.name} ({', '.join(kept)} subset)", base.parts,
+                                      base.label, only_used=True)
+        return sub
+
+    def grouping(self, dataset: str, var: VariableSpec, values: list[str]) -> str:
+        """A sponsor-defined list of the values a grouping variable (``AGEGR1``) takes, in the
+        order given."""
+        oid = oids.codelist(dataset, var.name) if dataset else oids.codelist(var.name)
+        self.lists[oid] = DefList(oid, var.label, (), var.label, values=tuple(values))
         return oid
 
     def use(self, oid: str | None, values) -> None:
@@ -155,6 +189,8 @@ class CodelistRegistry:
 
     def terms(self, dl: DefList) -> list[DefTerm]:
         """The terms written for a define codelist, in the order of its parts."""
+        if dl.values:
+            return [DefTerm(v, None, None, False) for v in dl.values]
         out: dict[str, DefTerm] = {}
         for part in dl.parts:
             cl = self.codelists[part.codelist]
@@ -164,7 +200,7 @@ class CodelistRegistry:
                         out[t.decode] = DefTerm(t.decode, None, None, False)
                 continue
             cdisc = cl.code is not None
-            keep_all = not cdisc or len(cl.terms) <= SMALL_LIST
+            keep_all = (not cdisc or len(cl.terms) <= SMALL_LIST) and not dl.only_used
             for t in cl.terms:
                 if t.value in out or not (keep_all or t.value in dl.used):
                     continue
@@ -219,5 +255,5 @@ class CodelistRegistry:
             kind = f"CDISC {cl.code}" if cl.code and not p.decodes else "sponsor-defined"
             bits.append(f"{what} ({cl.name}; {kind})")
         return ("The terms of " + ", ".join(bits[:-1]) + " and " + bits[-1] +
-                ": one codelist per block of the mapping, each term keeping its own NCI code "
+                ", combined: one codelist per form or instrument, each term keeping its own NCI code "
                 "where it has one.")

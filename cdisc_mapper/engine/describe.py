@@ -83,7 +83,10 @@ def _describe(m: Method, p: dict[str, Any], state: Any = None) -> str:
                     f"in codelist {p['codelist']}.")
         return f"The decode of {p['of']} in codelist {p['codelist']}."
     if n == "lookup":
-        return _cap(f"{_raw(p)} looked up in dictionary '{p['dictionary']}' by {p['match']}; "
+        d = getattr(getattr(state, "study", None), "dictionaries", {}).get(p["dictionary"])
+        name = (f"the {d.label}" + (f" (version {d.version})" if d.version else "")
+                if d is not None else f"dictionary '{p['dictionary']}'")
+        return _cap(f"{_raw(p)} looked up in {name} by {p['match']}; "
                     f"the {p['take']} of the matching entry.")
     if n == "condition":
         cases = "; ".join(f"if {describe_condition(c['when'])} then {_operand(c['then'])}"

@@ -179,15 +179,19 @@ def write_sdtm_define(state: RunState, finals: dict[str, Final], specs: dict[str
 
 def write_adam_define(state: RunState, finals: dict, specs: dict[str, DatasetSpec],
                       data: dict, root: Path, created: datetime) -> list[Path]:
-    """define.xml + define.html of the ADaM package under ``root``: ADaM CT, the study's
-    codelists and one PARAMCD codelist per BDS dataset."""
+    """define.xml + define.html of the ADaM package under ``root``, in the folder of the datasets
+    it describes (``analysis/adam/datasets``): ADaM CT, the study's codelists and one PARAMCD
+    codelist per BDS dataset."""
     from ..adam.run import parameter_codelists
     from ..define import write_define
 
     codelists = {**load_standard("ADaMIG", "1.3").codelists, **state.codelists,
                  **parameter_codelists(finals)}
-    xml, html = write_define(state.study, specs, data, root / ADAM_DIR, standard="ADaMIG 1.3",
+    xml, html = write_define(state.study, specs, data, root / ADAM_DATASETS,
+                             standard="ADaMIG 1.3",
                              created=created, codelists=codelists)
+    for name in ("define.xml", "define.html", "define2-1.xsl"):   # the former place, whose
+        (root / ADAM_DIR / name).unlink(missing_ok=True)           # dataset links were dead
     return [xml, html, xml.parent / "define2-1.xsl"]
 
 
@@ -247,6 +251,7 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
 
 
 ADAM_DIR = Path("analysis") / "adam"
+ADAM_DATASETS = ADAM_DIR / "datasets"     # the ADaM datasets and the define.xml describing them
 
 
 def write_analysis(state: RunState, root: Path, created: datetime,

@@ -18,6 +18,21 @@ from .context import RunState
 from .finalize import Final
 
 
+# What a reviewer is told a trial design variable comes from (the define.xml comment): the part
+# of the protocol, never a file of the mapping project.
+PROTOCOL_TEXT = {
+    "TA": "From the protocol's study design: the planned arms and the elements of each arm.",
+    "TE": "From the protocol's study design: the planned elements, their start and end rules.",
+    "TV": "From the protocol's schedule of assessments: the planned visits and their timing.",
+    "TI": "From the protocol's inclusion and exclusion criteria.",
+    "TS": "From the protocol synopsis and the trial registry entries.",
+    "SE": "Assigned from the study design.",
+}
+IDENTITY_TEXT = {"STUDYID": "The study identifier of the protocol.",
+                 "DOMAIN": "The domain abbreviation.",
+                 "USUBJID": "The subject's unique identifier, as in DM."}
+
+
 def _final(state: RunState, name: str, rows: list[dict], lines: list[int],
            origins: dict[str, str], text: dict[str, str],
            order: tuple[str, ...] | None = None) -> Final:
@@ -38,8 +53,8 @@ def _final(state: RunState, name: str, rows: list[dict], lines: list[int],
         specs.append(VariableSpec(
             name=v.name, label=v.label, type=v.type, role=v.role, core=v.core, codelist=cl,
             origin=origins.get(v.name, "Protocol"), source="study file",
-            method="trial_design", method_text=text.get(v.name, f"From the study file "
-                                                        f"({state.study.doc.file}).")))
+            method="trial_design", method_text=text.get(v.name, IDENTITY_TEXT.get(
+                v.name, PROTOCOL_TEXT.get(name, "From the protocol.")))))
     spec = DatasetSpec(name, std.label, std.cls, std.structure, tuple(k for k in std.keys
                                                                       if k in df.columns),
                        tuple(specs), f"{state.standard.name} {state.standard.version}")
@@ -136,8 +151,8 @@ def build_se(state: RunState) -> Final | None:
                     "SESTDY": "Derived", "SEENDY": "Derived", "ETCD": "Derived",
                     "ELEMENT": "Derived", "TAETORD": "Derived", "EPOCH": "Derived"},
                    {"ETCD": "The elements of the subject's actual arm (TA), in order.",
-                    "SESTDTC": "The subject's start date of the element's epoch, from the "
-                               "reference dates the study file names for each epoch.",
+                    "SESTDTC": "The subject's start date of the element's epoch: the DM "
+                               "reference date that starts the epoch (see TE for the rule).",
                     "SEENDTC": "The start of the next element; for the last element, RFPENDTC.",
                     "SESEQ": "Record number within subject, by start date.",
                     "SESTDY": "Study day of SESTDTC relative to RFSTDTC (no day 0).",

@@ -35,11 +35,41 @@ def epoch(ctx, p):
     """With ``visitnum``: the epoch the study schedule gives the planned visit.  With ``dtc``:
     the epoch of the subject's element that contains the date — epochs start at the subject's
     dates named in the study file's ``epochs`` (e.g. SCREENING at RFICDTC, TREATMENT at
-    RFXSTDTC, FOLLOW-UP the day after RFXENDTC).  Missing for a partial date or a date before the
-    first epoch.  Give exactly one of the two."""
+    RFXSTDTC, FOLLOW-UP the day after RFXENDTC).  A partial date (``2021-09``, ``2021``) gets
+    the epoch that both its first and its last possible day fall in, when no epoch starts between
+    them (the whole possible range lies in one epoch); otherwise, and before the first epoch, it
+    is missing.  Give exactly one of the two."""
     if "visitnum" in p:
         return ctx.epoch_of_visit(ctx.variable(p["visitnum"]))
-    return ctx.epoch_of_date(ctx.variable(p["dtc"]))
+    dtc = ctx.variable(p["dtc"])
+    first, last = _date_range(dtc)
+    out = ctx.epoch_of_date(first)
+    partial = (first != last).fillna(False).to_numpy(dtype=bool)
+    if not partial.any():
+        return out
+    same = (out == ctx.epoch_of_date(last)).fillna(False).to_numpy(dtype=bool)
+    from .dates import _days
+
+    lo, hi = _days(first), _days(last)
+    for ep in ctx.study.epochs:         # an epoch starting inside the range splits it
+        start = _days(ctx.variable(f"DM.{ep.start}")) + pd.Timedelta(days=ep.days_after)
+        same &= ~((start > lo) & (start <= hi)).fillna(False).to_numpy(dtype=bool)
+    return out.where(~partial | same, pd.NA)
+
+
+def _date_range(dtc: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The first and last possible day (``YYYY-MM-DD``) of each ISO 8601 date: the date itself
+    when complete, the first and last day of the month or year when partial (``2021-09``,
+    ``2021``, ``2021---15`` is treated as the year); missing when there is no year."""
+    text = dtc.astype("string").str.slice(0, 10)
+    year = text.str.extract(r"^(\d{4})", expand=False)
+    month = text.str.extract(r"^\d{4}-(\d{2})", expand=False)
+    full = text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False)
+    first = (year + "-" + month.fillna("01") + "-01").where(~full, text)
+    ends = pd.to_datetime(year + "-" + month.fillna("12") + "-01", format="%Y-%m-%d",
+                          errors="coerce") + pd.offsets.MonthEnd(0)
+    last = ends.dt.strftime("%Y-%m-%d").astype("string").where(~full, text)
+    return first.astype("string"), last.astype("string")
 
 
 @method("study_arm", family="design", origin="Derived",

@@ -409,7 +409,10 @@ def _discover(path: Path) -> tuple[Path, list[Path], Path | None]:
     files = [p for p in files if p.suffix.lower() == ".xpt" or _is_dataset_json(p)]
     folders = sorted({p.parent for p in files})
     define = None
-    for folder in folders or [path]:
+    # a define.xml describes the datasets of its own folder; where several folders have one
+    # (tabulations/sdtm and analysis/adam/datasets), the folder holding the most datasets wins
+    count = {f: sum(p.parent == f for p in files) for f in folders}
+    for folder in sorted(folders or [path], key=lambda f: -count.get(f, 0)):
         cand = folder / "define.xml"
         if cand.is_file():
             define = cand
