@@ -7,6 +7,8 @@ import io
 
 import pandas as pd
 
+from cdisc_mapper.io.safecell import safe_cell
+
 _ILLEGAL = {i: None for i in range(32) if i not in (9, 10, 13)}
 MAX_ROWS = 1_000_000   # an Excel sheet holds 1,048,576 rows
 
@@ -15,7 +17,9 @@ def _cell(v):
     if v is None or (isinstance(v, float) and pd.isna(v)) or v is pd.NA:
         return None
     if isinstance(v, str):
-        return v.translate(_ILLEGAL)[:32000]
+        # values come from packages we do not control: a leading = + - @ tab or CR would make
+        # the cell a live formula in Excel/LibreOffice (formula injection)
+        return safe_cell(v.translate(_ILLEGAL)[:32000])
     if hasattr(v, "item"):
         return v.item()
     return v
