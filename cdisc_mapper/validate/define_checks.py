@@ -586,3 +586,29 @@ def define_order(ctx, ds):
         if a != b:
             return found_dataset(ds, a, str(i + 1), expected_variable=b)
     return None
+
+
+@check("define_leaf_files", kind="package", family="define",
+       summary="every def:leaf href names a file")
+def define_leaf_files(ctx):
+    """Every ``def:leaf`` of the define.xml (dataset locations, documents) refers by its
+    ``xlink:href`` to a file that exists, relative to the define.xml's folder (web addresses
+    are not fetched)."""
+    d = _define(ctx)
+    if not d.leaves:
+        raise Skip("the define.xml has no def:leaf")
+    base = d.path.resolve().parent
+    out = []
+    for leaf_id, href, line in d.leaves:
+        if not href:
+            out.append(_df(line, "xlink:href", "", leaf=leaf_id, why="is empty"))
+            continue
+        if "://" in href or href.startswith(("mailto:", "urn:")):
+            continue
+        target = href.split("#", 1)[0]
+        from urllib.parse import unquote
+        f = (base / unquote(target)).resolve()
+        if not f.is_file():
+            out.append(_df(line, "xlink:href", href, leaf=leaf_id,
+                           why=f"names no file (looked for {f.name} in {f.parent.name or '/'})"))
+    return combine(out)

@@ -410,9 +410,8 @@ def _discover(path: Path) -> tuple[Path, list[Path], Path | None]:
     folders = sorted({p.parent for p in files})
     define = None
     for folder in folders or [path]:
-        cand = folder / "define.xml"
-        if cand.is_file():
-            define = cand
+        define = _define_near(folder, path)
+        if define is not None:
             break
     if len(folders) > 1:
         by_name: dict[str, list[Path]] = {}
@@ -425,6 +424,19 @@ def _discover(path: Path) -> tuple[Path, list[Path], Path | None]:
                             f"({', '.join(str(w) for w in where[:3])}); name one package folder",
                             file=str(path))
     return path, files, define
+
+
+def _define_near(folder: Path, root: Path) -> Path | None:
+    """The define.xml of the datasets in ``folder``: beside them, or in a parent folder up to
+    ``root`` (ADaM packages keep it in ``analysis/adam`` above ``datasets/``)."""
+    f = folder
+    while True:
+        cand = f / "define.xml"
+        if cand.is_file():
+            return cand
+        if f == root or root not in f.parents:
+            return None
+        f = f.parent
 
 
 def _read_file(p: Path) -> list[Dataset]:
