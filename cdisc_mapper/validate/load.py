@@ -408,11 +408,13 @@ def _discover(path: Path) -> tuple[Path, list[Path], Path | None]:
                              if p.is_file() and p.suffix.lower() in DATASET_SUFFIXES)
     files = [p for p in files if p.suffix.lower() == ".xpt" or _is_dataset_json(p)]
     folders = sorted({p.parent for p in files})
-    define = None
+    # a define.xml beside datasets first, else one in a folder above them
+    define = next((f / "define.xml" for f in folders or [path] if (f / "define.xml").is_file()),
+                  None)
     for folder in folders or [path]:
-        define = _define_near(folder, path)
         if define is not None:
             break
+        define = _define_near(folder, path)
     if len(folders) > 1:
         by_name: dict[str, list[Path]] = {}
         for p in files:
