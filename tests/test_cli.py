@@ -303,6 +303,8 @@ def test_summary_names_datasets_records_problems_and_folder(phase2):
     row = re.search(rf"^ADT2002-P2\s+{len(xpts)}\s+{records:,}\s+0\s+0E 0W 0N\s+(\S+)$",
                     r.stdout, re.M)
     assert row, r.stdout
+    doc = json.loads((out / "ADT2002-P2" / "reports" / "validation.json").read_text())
+    assert doc["findings"] == []
     assert Path(row.group(1)) == out / "ADT2002-P2"
     assert (out / "ADT2002-P2" / "reports" / "validation.html").is_file()
     assert "Traceback" not in r.stderr and not error_lines(r.stderr)

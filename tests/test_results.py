@@ -199,7 +199,7 @@ def test_results_5_arm_ars_and_tables_state_the_same_method_and_value(packages, 
                                                                       method_text, p_text):
     folder = results_dir(packages, study)
     # define.xml: the ARM of Table 14.2.1
-    tree = etree.parse(str(packages / study / "analysis" / "adam" / "define.xml"))
+    tree = etree.parse(str(packages / study / "analysis" / "adam" / "datasets" / "define.xml"))
     rd = tree.xpath("//arm:ResultDisplay[@Name='Table 14.2.1']", namespaces=NS)
     assert len(rd) == 1
     doc = " ".join("".join(rd[0].xpath(".//arm:Documentation", namespaces=NS)[0].itertext())

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import zipfile
@@ -22,7 +23,7 @@ import pandas as pd
 import pytest
 
 from cdisc_mapper.engine.run import convert_study
-from cdisc_mapper.validate import validate
+from cdisc_mapper.validate import validate as _validate
 from cdisc_mapper.validate.catalogue import load_catalogue
 from cdisc_mapper.validate.checks import all_checks
 from cdisc_mapper.validate.checks.dates import after, check_value
@@ -34,6 +35,11 @@ from validate_defects import (Defect, copy_package, make_adam, make_define,  # n
 
 SDTM = Path("tabulations") / "sdtm"
 P2 = "ADT2002-P2"
+
+
+
+def validate(path, **kw):
+    return _validate(path, **kw)
 
 
 # ---------------------------------------------------------------------------------- fixtures
@@ -88,6 +94,16 @@ def hits(result, rule: str) -> set[tuple]:
 
 
 # ------------------------------------------------------------------------------ clean sample
+
+@pytest.mark.parametrize("study", ["ADT2002-P1", P2])
+def test_sample_has_no_finding(sample, study):
+    """The defects CDISC CORE found in the sample (no dictionary codes, DOSU without a UNIT code,
+    no PCLAS) are fixed in its mappings: every rule runs and none reports anything."""
+    r = _validate(sample / study / SDTM)
+    assert r.findings.empty, r.findings[["rule", "dataset", "variable", "value"]].head()
+    ae = r.package.datasets["AE"].data
+    assert ae["AEBDSYCD"].notna().all() and (ae["AEBDSYCD"].astype(str) != "").all()
+
 
 @pytest.mark.parametrize("study", ["ADT2002-P1", P2])
 def test_clean_sample_has_no_error(sample, study):
@@ -613,7 +629,7 @@ def test_catalogue_is_consistent():
     for r in cat.rules.values():
         assert r.check in checks
         assert r.description and r.message and r.citation, r.id
-        if r.id.startswith(("CG", "AD0", "TRC")):
+        if r.id.startswith(("CG", "AD0", "TRC", "FB")):
             assert r.authority is not None, r.id       # authority ids are never invented
         else:
             assert r.id.startswith("CM"), r.id
@@ -646,3 +662,96 @@ def test_start_after_end_at_common_precision():
     assert after("2021-03", "2021-02-15") and not after("2021-03", "2021-03-15")
     assert after("2021-03-15T10:00", "2021-03-15T09:59")
     assert not after("2021-03-15", "2021-03-15T09:00") and not after("", "2021")
+
+
+# ------------------------------------------------------------------ reports of untrusted data
+
+def test_xlsx_report_neutralises_formulas(pkg, tmp_path):
+    """A dataset value that a spreadsheet would run (=HYPERLINK, +, -, @, tab, CR) is written
+    as text into validation.xlsx, never as a live formula."""
+    import openpyxl
+
+    evil = '=HYPERLINK("http://example.invalid/x","open me")'
+    plant(pkg, "dm", lambda d: (set_cell(d, 2, "SEX", evil), set_cell(d, 3, "SEX", "@SUM(A1)"))
+          and None)
+    r = validate(pkg)
+    assert evil in set(r.findings.value)
+    r.write_reports(tmp_path, ["xlsx"])
+    wb = openpyxl.load_workbook(tmp_path / "validation.xlsx")
+    cells = [c for ws in wb.worksheets for row in ws.iter_rows() for c in row]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    texts = {c.value for c in cells if isinstance(c.value, str)}
+    assert "'" + evil in texts and "'@SUM(A1)" in texts and evil not in texts
+
+
+def test_issue_summary_and_html_columns(pkg, tmp_path):
+    """Issues are counted per distinct value, with every record still listed; the HTML rule
+    table sorts each column by the field it shows; the timestamp says what it is."""
+    plant(pkg, "dm", lambda d: d.assign(SEX=np.where(d.index < 30, "MALE", d["SEX"])))
+    r = validate(pkg)
+    st = next(s for s in r.statuses if s.rule.id == "CM0020")
+    assert st.found == 30 and st.values == 1
+    rows = [i for i in r.issue_summary() if i["rule"] == "CM0020"]
+    assert rows == [{"rule": "CM0020", "severity": "error", "dataset": "DM", "variable": "SEX",
+                     "value": "MALE", "found": 30, "message": rows[0]["message"]}]
+    assert (r.findings.rule == "CM0020").sum() == 30
+    assert r.issue_counts()["error"] == 1 and r.counts()["error"] == 30
+    assert "1 error (30 records)" in r.summary()
+    page = r.write_reports(tmp_path, ["html"])[0].read_text()
+    head = page.split('<table id="rules"><thead><tr>')[1].split("</tr>")[0]
+    names = [h.split(">", 1)[1] for h in head.split("</th>") if ">" in h]
+    assert names == ["Rule", "Authority", "Family", "Severity", "Status", "Issues", "Records",
+                     "Seconds", "Description"]
+    data = json.loads(page.split('<script type="application/json" id="data">')[1]
+                      .split("</script>")[0])
+    row = next(x for x in data["rules"] if x[0] == "CM0020")
+    assert row[5:8] == [1, 30, st.as_dict()["seconds"]]        # Issues, Records, Seconds
+    assert "<b>1</b>error<small>30 records</small>" in page      # not "1 errors"
+    assert "run started" in page
+    r.reproducible(r.started)
+    assert r.header()["started_is"] == "package timestamp (data cut-off)"
+    assert "package timestamp (data cut-off)" in r.write_reports(tmp_path, ["html"])[0].read_text()
+
+
+def test_define_found_above_the_datasets_and_leaf_hrefs(sample, tmp_path):
+    """An ADaM package keeps its datasets in datasets/ and may keep define.xml beside them or
+    one folder up; every def:leaf href must name a file (CM0220)."""
+    adam = tmp_path / "adam"
+    copy_package(sample / P2 / SDTM, adam / "datasets")    # any datasets will do
+    names = sorted(p.name for p in (adam / "datasets").glob("*.xpt"))
+    assert "dm.xpt" in names
+    leaves = "".join(
+        f'<ItemGroupDef OID="IG.{n}" Name="{n[:-4].upper()}" Repeating="No" Purpose="Analysis" '
+        f'def:ArchiveLocationID="LF.{n}"><def:leaf ID="LF.{n}" xlink:href="{n}"><def:title>{n}'
+        f'</def:title></def:leaf></ItemGroupDef>' for n in names)
+    doc = ('<?xml version="1.0" encoding="UTF-8"?><ODM xmlns="http://www.cdisc.org/ns/odm/v1.3"'
+           ' xmlns:def="http://www.cdisc.org/ns/def/v2.1" xmlns:xlink="http://www.w3.org/1999/'
+           'xlink" ODMVersion="1.3.2"><Study OID="S"><GlobalVariables><StudyName>S</StudyName>'
+           '</GlobalVariables><MetaDataVersion OID="M" Name="m">'
+           f'{leaves}<def:leaf ID="LF.SAP" xlink:href="sap.pdf#page=3"><def:title>SAP'
+           '</def:title></def:leaf></MetaDataVersion></Study></ODM>')
+    (adam / "datasets" / "define.xml").write_text(doc)
+    (adam / "datasets" / "sap.pdf").write_bytes(b"%PDF-1.4")
+    r = validate(adam)
+    assert r.define is not None and r.define.path == adam / "datasets" / "define.xml"
+    st = {s.rule.id: s for s in r.statuses}
+    assert st["CM0220"].status == "passed", st["CM0220"].reason
+    (adam / "datasets" / "define.xml").rename(adam / "define.xml")      # one folder up
+    r = validate(adam)
+    assert r.define is not None and r.define.path == adam / "define.xml"
+    f = r.findings[r.findings.rule == "CM0220"]
+    assert set(f.value) == {*names, "sap.pdf#page=3"} and set(f.dataset) == {"define.xml"}
+    assert all(isinstance(x, (int, np.integer)) and x > 0 for x in f.record)  # line numbers
+
+
+def test_large_define_parses_in_bounded_memory():
+    """A 20 MB define.xml is read in a few seconds with a bounded memory peak (the 150 MB
+    figure is in benchmarks/define_large.py)."""
+    import subprocess
+    root = Path(__file__).resolve().parents[1]
+    out = subprocess.run([sys.executable, str(root / "benchmarks" / "define_large.py"), "--mb",
+                          "20", "--json"], capture_output=True, text=True, check=True, cwd=root)
+    f = json.loads(out.stdout.strip().splitlines()[-1])
+    assert f["mb"] >= 19 and f["codelists"] > 200 and f["items"] == 2000
+    assert f["peak_mb"] - f["base_mb"] < 200, f       # a whole tree would take over 1 GB
+    assert f["seconds"] < 30, f

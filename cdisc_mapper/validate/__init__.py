@@ -60,6 +60,7 @@ class ValidationResult:
     fail_on: str = "error"
     max_findings: int = 10_000
     timings: dict[str, float] = field(default_factory=dict)
+    reproducible_time: bool = False
 
     def counts(self) -> dict[str, int]:
         """Number of findings per severity (before any per-rule cap)."""
@@ -67,6 +68,15 @@ class ValidationResult:
         for st in self.statuses:
             if st.found:
                 out[st.rule.severity] += st.found
+        return out
+
+    def issue_counts(self) -> dict[str, int]:
+        """Number of issues per severity: distinct (rule, dataset, variable, value), so that a
+        rule firing on thousands of records with a few values counts those few."""
+        out = {s: 0 for s in SEVERITIES}
+        for st in self.statuses:
+            if st.found:
+                out[st.rule.severity] += st.values or 1
         return out
 
     def status_counts(self) -> dict[str, int]:
@@ -85,6 +95,7 @@ class ValidationResult:
         durations), so that a report written by ``cdisc-map convert`` is byte-identical when
         the inputs are."""
         self.started = started
+        self.reproducible_time = True
         self.seconds = 0.0
         self.timings = {}
         for st in self.statuses:
@@ -96,8 +107,7 @@ class ValidationResult:
 
     def summary(self) -> str:
         """One line: counts, standard, CT and the verdict (for a console or a log)."""
-        c = self.counts()
-        return (f"{c['error']:,} errors, {c['warning']:,} warnings, {c['notice']:,} notices "
+        return (f"{count_text(self.issue_counts(), self.counts())} "
                 f"({self.standard}, CT {self.ct_version}): "
                 f"{'FAIL' if self.failed() else 'PASS'} (fails on {self.fail_on})")
 
@@ -106,6 +116,7 @@ class ValidationResult:
         return {
             "tool": {"name": TOOL, "version": __version__},
             "started": self.started.isoformat(timespec="seconds"),
+            "started_is": self.timestamp_label(),
             "seconds": round(self.seconds, 3),
             "package": str(self.package.root),
             "standard": self.standard,
@@ -140,15 +151,29 @@ class ValidationResult:
         return out
 
     def issue_summary(self) -> list[dict[str, Any]]:
-        """Per dataset and rule: the number of findings (all of them, reported or not) and the
-        first message."""
-        if not len(self.findings):
-            return []
-        first = self.findings.groupby(["dataset", "rule"], sort=False)["message"].first()
-        found = {(ds, st.rule.id): n for st in self.statuses for ds, n in st.per_dataset.items()}
-        rules = {st.rule.id: st.rule for st in self.statuses}
-        return [{"dataset": ds, "rule": rid, "severity": rules[rid].severity, "message": msg,
-                 "found": found.get((ds, rid), 0)} for (ds, rid), msg in first.items()]
+        """One row per issue: rule, dataset, variable and value, with the number of records
+        (all of them, reported or not) and the message of its first reported record, as
+        Pinnacle 21's issue summary groups them."""
+        f = self.findings
+        first: dict[tuple, str] = {}
+        if len(f):
+            keys = zip(f["rule"], f["dataset"].astype(str),
+                       ["" if not isinstance(v, str) else v for v in f["variable"]],
+                       f["value"].astype(str), f["message"])
+            for rid, ds, var, val, msg in keys:
+                first.setdefault((rid, ds, var, val), msg)
+        out = []
+        for st in self.statuses:
+            for (ds, var, val), n in st.per_value.items():
+                out.append({"rule": st.rule.id, "severity": st.rule.severity, "dataset": ds,
+                            "variable": var, "value": val, "found": n,
+                            "message": first.get((st.rule.id, ds, var, val), "")})
+        return out
+
+    def timestamp_label(self) -> str:
+        """What :attr:`started` is: the run's start, or (reports written by ``convert``, which
+        must be reproducible) the package's own timestamp, its data cut-off."""
+        return "package timestamp (data cut-off)" if self.reproducible_time else "run started"
 
     def to_dict(self) -> dict[str, Any]:
         f = self.findings
@@ -162,6 +187,7 @@ class ValidationResult:
                 "value": row.value, "message": row.message,
             })
         return {**self.header(), "summary": {**self.counts(),
+                                             "issues": self.issue_counts(),
                                              "rules": self.status_counts(),
                                              "failed": self.failed()},
                 "datasets": self.dataset_summary(),
@@ -246,6 +272,23 @@ def validate(path: str | os.PathLike[str], *, define: str | os.PathLike[str] | N
     if out is not None and formats:
         result.write_reports(out, formats)
     return result
+
+
+def plural(n: int, word: str) -> str:
+    """``1 error``, ``2 errors``, ``1,234 notices``."""
+    return f"{n:,} {word}{'' if n == 1 else 's'}"
+
+
+def count_text(issues: dict[str, int], records: dict[str, int]) -> str:
+    """``3 errors (62,098 records), 1 warning, 0 notices``: issues per severity, with the
+    records where they are more."""
+    parts = []
+    for sev in SEVERITIES:
+        t = plural(issues[sev], sev)
+        if records[sev] != issues[sev]:
+            t += f" ({plural(records[sev], 'record')})"
+        parts.append(t)
+    return ", ".join(parts)
 
 
 def peak_rss_mb() -> float:

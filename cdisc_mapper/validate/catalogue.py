@@ -34,6 +34,7 @@ __all__ = ["Rule", "Catalogue", "load_catalogue", "SEVERITIES", "RULE_FILE_SCHEM
 
 SEVERITIES = ("error", "warning", "notice")
 FAMILIES = ("metadata", "terminology", "dates", "identity", "trial_design", "trial_summary",
+            "consistency",
             "suppqual", "adam", "define", "custom")
 _ID = r"^[A-Z][A-Z0-9_.-]{1,31}$"
 

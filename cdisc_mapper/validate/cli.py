@@ -159,11 +159,13 @@ def _print_summary(args, result, written: list[Path], seconds: float) -> None:
     issues = [st for st in result.statuses if st.status in ("issues", "error")]
     if issues:
         _say(args, "")
-        _say(args, f"  {'rule':<9} {'severity':<8} {'found':>8}  {'datasets':<22} first finding")
+        _say(args, f"  {'rule':<9} {'severity':<8} {'values':>7} {'records':>8}  "
+                   f"{'datasets':<22} first finding")
         f = result.findings
         for st in issues:
             if st.status == "error":
-                _say(args, f"  {st.rule.id:<9} {'ERROR':<8} {'':>8}  {'':<22} {st.reason}")
+                _say(args, f"  {st.rule.id:<9} {'ERROR':<8} {'':>7} {'':>8}  {'':<22} "
+                           f"{st.reason}")
                 continue
             rows = f[f["rule"] == st.rule.id]
             dss = ",".join(dict.fromkeys(rows["dataset"].astype(str)))
@@ -174,15 +176,15 @@ def _print_summary(args, result, written: list[Path], seconds: float) -> None:
                 if not (first["record"] is None or str(first["record"]) == "<NA>"):
                     where += f" record {first['record']}"
                 where += f": {first['message']}"
-            _say(args, f"  {st.rule.id:<9} {st.rule.severity:<8} {st.found:>8}  "
+            _say(args, f"  {st.rule.id:<9} {st.rule.severity:<8} {st.values:>7} {st.found:>8}  "
                        f"{dss[:22]:<22} {where[:150]}")
             if getattr(args, "verbose", 0) >= 1:
                 for r in rows.head(20).itertuples(index=False):
                     rec = "" if str(r.record) == "<NA>" else f" record {r.record}"
                     _say(args, f"      {r.dataset}{rec}: {r.message}")
-    c = result.counts()
+    from . import count_text
     verdict = "FAIL" if result.failed() else "PASS"
-    msg = (f"{c['error']:,} errors, {c['warning']:,} warnings, {c['notice']:,} notices in "
+    msg = (f"{count_text(result.issue_counts(), result.counts())} in "
            f"{seconds:.1f} s: {verdict} (fails on {result.fail_on})")
     _say(args, "")
     if verdict == "FAIL" and getattr(args, "quiet", False):

@@ -14,7 +14,6 @@ itself name the dataset ``define.xml`` and give the line number as ``record``.
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +104,7 @@ class Define:
     references: list[tuple[str, str, str, int, str]] = field(default_factory=list)
     # (attribute, OID, target kind, line, element)
     group_list: list[ItemGroup] = field(default_factory=list)
+    leaves: list[tuple[str, str, int]] = field(default_factory=list)   # (ID, href, line)
 
     def group_for(self, name: str) -> ItemGroup | None:
         return self.groups.get(name.upper())
@@ -117,15 +117,35 @@ class Define:
         return None
 
 
-def _refuse_unsafe(raw: bytes, path: Path) -> None:
-    head = raw
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        head = raw.decode("utf-16", errors="replace").encode("utf-8", errors="replace")
-    for token in (b"<!DOCTYPE", b"<!ENTITY"):
-        if token in head:
-            raise DefineError(f"the define.xml declares {token.decode()[2:]}: refused (a "
-                              "define.xml needs no DTD or entities, and entity expansion is "
-                              "unsafe)", file=str(path))
+_CHUNK = 1 << 20
+
+
+def _refuse_unsafe(path: Path) -> None:
+    """Refuse a document type or entity declaration anywhere in the file, read in chunks (the
+    file is never held whole in memory)."""
+    with open(path, "rb") as fh:
+        first = fh.read(_CHUNK)
+        utf16 = first[:2] in (b"\xff\xfe", b"\xfe\xff")
+        if utf16:  # rare: decode as a whole to look for the declarations
+            data = first + fh.read()
+            chunks = [data.decode("utf-16", errors="replace").encode("utf-8", errors="replace")]
+        else:
+            chunks = None
+        tail = b""
+        block = first
+        while True:
+            for head in (chunks or [tail + block]):
+                for token in (b"<!DOCTYPE", b"<!ENTITY"):
+                    if token in head:
+                        raise DefineError(f"the define.xml declares {token.decode()[2:]}: "
+                                          "refused (a define.xml needs no DTD or entities, and "
+                                          "entity expansion is unsafe)", file=str(path))
+            if chunks is not None:
+                return
+            tail = block[-16:]
+            block = fh.read(_CHUNK)
+            if not block:
+                return
 
 
 def _text(el) -> str:
@@ -156,110 +176,147 @@ _REFS = {  # attribute (Clark name) -> target kind
 }
 
 
+_MDV = f"{{{ODM}}}MetaDataVersion"
+_TOP = {f"{{{ODM}}}{n}" for n in ("ItemGroupDef", "ItemDef", "CodeList", "MethodDef")}
+
+
 def read_define(path: str | Path) -> Define:
-    """Parse a define.xml safely; raises :class:`DefineError` for anything unusable."""
+    """Parse a define.xml safely, in bounded memory; raises :class:`DefineError` for anything
+    unusable.
+
+    The file is parsed as a stream (lxml ``iterparse``): each definition under MetaDataVersion
+    is read when it ends and then cleared, so memory grows with what is kept (names, OIDs,
+    labels, codelist values), not with the size of the XML tree."""
     p = Path(path)
     try:
         size = p.stat().st_size
+        if p.is_dir():
+            raise IsADirectoryError
         if size > MAX_BYTES:
             raise DefineError(f"the define.xml is {size:,} bytes; refused (over "
                               f"{MAX_BYTES:,})", file=str(p))
-        raw = p.read_bytes()
+        _refuse_unsafe(p)
+        return _parse(p)
     except FileNotFoundError:
         raise DefineError("define.xml not found", file=str(p)) from None
     except IsADirectoryError:
         raise DefineError("--define names a folder, not a file", file=str(p)) from None
-    except OSError as exc:
-        raise DefineError(f"cannot read the define.xml: {exc.strerror or exc}", file=str(p)) from None
-    _refuse_unsafe(raw, p)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
-                             load_dtd=False, dtd_validation=False)
-    try:
-        tree = etree.parse(io.BytesIO(raw), parser)
     except etree.XMLSyntaxError as exc:
         raise DefineError(f"the define.xml is not well-formed XML: {exc}", file=str(p)) from None
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise DefineError("the define.xml declares a DTD: refused", file=str(p))
-    root = tree.getroot()
-    if root.tag != f"{{{ODM}}}ODM":
-        raise DefineError(f"not a define.xml: the root element is {etree.QName(root).localname!r}, "
-                          "expected ODM (namespace http://www.cdisc.org/ns/odm/v1.3)", file=str(p))
-    nsmap = {v: k for k, v in (root.nsmap or {}).items() if k}
-    defns = DEF21 if DEF21 in (root.nsmap or {}).values() else (
-        DEF20 if DEF20 in (root.nsmap or {}).values() else DEF21)
-    version = "2.1" if defns == DEF21 else "2.0"
-    mdv = root.find(f"{{{ODM}}}Study/{{{ODM}}}MetaDataVersion")
-    if mdv is None:
-        raise DefineError("not a define.xml: no Study/MetaDataVersion element", file=str(p))
-    study = _text(root.find(f"{{{ODM}}}Study/{{{ODM}}}GlobalVariables/{{{ODM}}}StudyName"))
-    d = Define(path=p, version=version, study=study, standards=[], groups={}, items={},
-               codelists={})
-    del nsmap
-    for el in mdv.iter():
-        if not isinstance(el.tag, str):
+    except OSError as exc:
+        raise DefineError(f"cannot read the define.xml: {exc.strerror or exc}", file=str(p)) from None
+
+
+def _parse(p: Path) -> Define:
+    d = Define(path=p, version="2.1", study="", standards=[], groups={}, items={}, codelists={})
+    defns = None
+    seen_mdv = False
+    context = etree.iterparse(str(p), events=("end",), resolve_entities=False, no_network=True,
+                              huge_tree=False, load_dtd=False, dtd_validation=False,
+                              remove_comments=True, remove_pis=True)
+    for _event, el in context:
+        if defns is None:
+            root = el.getroottree().getroot()
+            if root.tag != f"{{{ODM}}}ODM":
+                raise DefineError(f"not a define.xml: the root element is "
+                                  f"{etree.QName(root).localname!r}, expected ODM (namespace "
+                                  "http://www.cdisc.org/ns/odm/v1.3)", file=str(p))
+            spaces = set((root.nsmap or {}).values())
+            defns = DEF21 if DEF21 in spaces else (DEF20 if DEF20 in spaces else DEF21)
+            d.version = "2.1" if defns == DEF21 else "2.0"
+        tag = el.tag
+        if not isinstance(tag, str):
             continue
-        q = etree.QName(el)
+        q = etree.QName(tag)
         if q.namespace not in (ODM, defns):
             continue
-        kind = _KINDS.get(q.localname)
-        if kind:
-            oid = el.get(kind[1]) or ""
-            seen = d.oids.setdefault(kind[0], {})
-            if oid in seen:
-                d.duplicates.append((kind[0], oid, el.sourceline or 0))
-            else:
-                seen[oid] = el.sourceline or 0
-        for attr, value in el.attrib.items():
-            aq = etree.QName(attr)
-            target = _REFS.get(aq.localname)
-            if target is None or (aq.localname == "ItemOID" and q.localname not in (
-                    "ItemRef", "RangeCheck")):
-                continue
-            if aq.localname in ("CommentOID", "ArchiveLocationID", "StandardOID", "leafID") \
-                    and aq.namespace not in (defns, None):
-                continue
-            d.references.append((aq.localname, value, target, el.sourceline or 0, q.localname))
-    for st in mdv.iter(f"{{{defns}}}Standard"):
-        d.standards.append({k: st.get(k, "") for k in ("OID", "Name", "Type", "Version",
-                                                        "PublishingSet")})
-    for ig in mdv.findall(f"{{{ODM}}}ItemGroupDef"):
-        cls = ig.get(f"{{{defns}}}Class") or ""
-        cls_el = ig.find(f"{{{defns}}}Class")
+        _register(d, el, q, defns)
+        local = q.localname
+        if local == "StudyName" and not d.study:
+            d.study = (el.text or "").strip()
+        elif local == "Standard" and q.namespace == defns:
+            d.standards.append({k: el.get(k, "") for k in ("OID", "Name", "Type", "Version",
+                                                            "PublishingSet")})
+        elif local == "leaf" and q.namespace == defns:
+            d.leaves.append((el.get("ID", ""), el.get(f"{{{XLINK}}}href", ""),
+                             el.sourceline or 0))
+        elif tag in _TOP:
+            _definition(d, el, local, defns)
+        if tag == _MDV:
+            seen_mdv = True
+        parent = el.getparent()
+        if parent is not None and parent.tag == _MDV:
+            # a definition of the MetaDataVersion is read: free it and its predecessors
+            el.clear()
+            while el.getprevious() is not None:
+                del parent[0]
+    if not seen_mdv:
+        raise DefineError("not a define.xml: no Study/MetaDataVersion element", file=str(p))
+    return d
+
+
+def _register(d: Define, el, q, defns: str) -> None:
+    """OIDs defined by ``el`` and OIDs it refers to."""
+    kind = _KINDS.get(q.localname)
+    line = el.sourceline or 0
+    if kind:
+        oid = el.get(kind[1]) or ""
+        seen = d.oids.setdefault(kind[0], {})
+        if oid in seen:
+            d.duplicates.append((kind[0], oid, line))
+        else:
+            seen[oid] = line
+    for attr, value in el.attrib.items():
+        aq = etree.QName(attr)
+        target = _REFS.get(aq.localname)
+        if target is None or (aq.localname == "ItemOID" and q.localname not in (
+                "ItemRef", "RangeCheck")):
+            continue
+        if aq.localname in ("CommentOID", "ArchiveLocationID", "StandardOID", "leafID") \
+                and aq.namespace not in (defns, None):
+            continue
+        d.references.append((aq.localname, value, target, line, q.localname))
+
+
+def _definition(d: Define, el, local: str, defns: str) -> None:
+    if local == "ItemGroupDef":
+        cls = el.get(f"{{{defns}}}Class") or ""
+        cls_el = el.find(f"{{{defns}}}Class")
         if cls_el is not None:
             cls = cls_el.get("Name", cls)
         refs = [ItemRef(item_oid=r.get("ItemOID", ""), order=_int(r.get("OrderNumber")),
                         mandatory=r.get("Mandatory") == "Yes",
                         key_sequence=_int(r.get("KeySequence")), method_oid=r.get("MethodOID"),
                         line=r.sourceline or 0)
-                for r in ig.findall(f"{{{ODM}}}ItemRef")]
-        g = ItemGroup(oid=ig.get("OID", ""), name=(ig.get("Name") or "").upper(),
-                      domain=ig.get("Domain", ""), label=_text(ig.find(f"{{{ODM}}}Description")),
-                      structure=ig.get(f"{{{defns}}}Structure", ""), cls=cls,
-                      purpose=ig.get("Purpose", ""), refs=refs, line=ig.sourceline or 0)
+                for r in el.findall(f"{{{ODM}}}ItemRef")]
+        g = ItemGroup(oid=el.get("OID", ""), name=(el.get("Name") or "").upper(),
+                      domain=el.get("Domain", ""), label=_text(el.find(f"{{{ODM}}}Description")),
+                      structure=el.get(f"{{{defns}}}Structure", ""), cls=cls,
+                      purpose=el.get("Purpose", ""), refs=refs, line=el.sourceline or 0)
         d.group_list.append(g)
         d.groups.setdefault(g.name, g)
-    for it in mdv.findall(f"{{{ODM}}}ItemDef"):
-        cl = it.find(f"{{{ODM}}}CodeListRef")
-        vl = it.find(f"{{{defns}}}ValueListRef")
-        origin = it.find(f"{{{defns}}}Origin")
-        d.items.setdefault(it.get("OID", ""), Item(
-            oid=it.get("OID", ""), name=it.get("Name", ""), data_type=it.get("DataType", ""),
-            length=_int(it.get("Length")), label=_text(it.find(f"{{{ODM}}}Description")),
+    elif local == "ItemDef":
+        cl = el.find(f"{{{ODM}}}CodeListRef")
+        vl = el.find(f"{{{defns}}}ValueListRef")
+        origin = el.find(f"{{{defns}}}Origin")
+        d.items.setdefault(el.get("OID", ""), Item(
+            oid=el.get("OID", ""), name=el.get("Name", ""), data_type=el.get("DataType", ""),
+            length=_int(el.get("Length")), label=_text(el.find(f"{{{ODM}}}Description")),
             codelist_oid=cl.get("CodeListOID") if cl is not None else None,
             valuelist_oid=vl.get("ValueListOID") if vl is not None else None,
-            display_format=it.get(f"{{{defns}}}DisplayFormat", ""),
-            origin=origin.get("Type", "") if origin is not None else "", line=it.sourceline or 0))
-    for cl in mdv.findall(f"{{{ODM}}}CodeList"):
-        vals = [c.get("CodedValue", "") for c in cl.findall(f"{{{ODM}}}CodeListItem")]
-        vals += [c.get("CodedValue", "") for c in cl.findall(f"{{{ODM}}}EnumeratedItem")]
-        ext = cl.find(f"{{{ODM}}}ExternalCodeList")
-        alias = next((a.get("Name") for a in cl.findall(f"{{{ODM}}}Alias")
+            display_format=el.get(f"{{{defns}}}DisplayFormat", ""),
+            origin=origin.get("Type", "") if origin is not None else "",
+            line=el.sourceline or 0))
+    elif local == "CodeList":
+        vals = [c.get("CodedValue", "") for c in el.findall(f"{{{ODM}}}CodeListItem")]
+        vals += [c.get("CodedValue", "") for c in el.findall(f"{{{ODM}}}EnumeratedItem")]
+        ext = el.find(f"{{{ODM}}}ExternalCodeList")
+        alias = next((a.get("Name") for a in el.findall(f"{{{ODM}}}Alias")
                       if a.get("Context") == "nci:ExtCodeID"), None)
-        d.codelists.setdefault(cl.get("OID", ""), CodeList(
-            oid=cl.get("OID", ""), name=cl.get("Name", ""), data_type=cl.get("DataType", ""),
+        d.codelists.setdefault(el.get("OID", ""), CodeList(
+            oid=el.get("OID", ""), name=el.get("Name", ""), data_type=el.get("DataType", ""),
             values=tuple(vals), external=ext.get("Dictionary") if ext is not None else None,
-            nci_code=alias, line=cl.sourceline or 0))
-    return d
+            nci_code=alias, line=el.sourceline or 0))
 
 
 def _define(ctx):
@@ -529,3 +586,29 @@ def define_order(ctx, ds):
         if a != b:
             return found_dataset(ds, a, str(i + 1), expected_variable=b)
     return None
+
+
+@check("define_leaf_files", kind="package", family="define",
+       summary="every def:leaf href names a file")
+def define_leaf_files(ctx):
+    """Every ``def:leaf`` of the define.xml (dataset locations, documents) refers by its
+    ``xlink:href`` to a file that exists, relative to the define.xml's folder (web addresses
+    are not fetched)."""
+    d = _define(ctx)
+    if not d.leaves:
+        raise Skip("the define.xml has no def:leaf")
+    base = d.path.resolve().parent
+    out = []
+    for leaf_id, href, line in d.leaves:
+        if not href:
+            out.append(_df(line, "xlink:href", "", leaf=leaf_id, why="is empty"))
+            continue
+        if "://" in href or href.startswith(("mailto:", "urn:")):
+            continue
+        target = href.split("#", 1)[0]
+        from urllib.parse import unquote
+        f = (base / unquote(target)).resolve()
+        if not f.is_file():
+            out.append(_df(line, "xlink:href", href, leaf=leaf_id,
+                           why=f"names no file (looked for {f.name} in {f.parent.name or '/'})"))
+    return combine(out)

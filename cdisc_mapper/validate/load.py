@@ -408,15 +408,16 @@ def _discover(path: Path) -> tuple[Path, list[Path], Path | None]:
                              if p.is_file() and p.suffix.lower() in DATASET_SUFFIXES)
     files = [p for p in files if p.suffix.lower() == ".xpt" or _is_dataset_json(p)]
     folders = sorted({p.parent for p in files})
-    define = None
-    # a define.xml describes the datasets of its own folder; where several folders have one
-    # (tabulations/sdtm and analysis/adam/datasets), the folder holding the most datasets wins
+    # a define.xml describes the datasets of its own folder: one beside datasets first (where
+    # several folders have one, as tabulations/sdtm and analysis/adam/datasets, the folder holding
+    # the most datasets wins), else one in a folder above them
     count = {f: sum(p.parent == f for p in files) for f in folders}
-    for folder in sorted(folders or [path], key=lambda f: -count.get(f, 0)):
-        cand = folder / "define.xml"
-        if cand.is_file():
-            define = cand
+    ranked = sorted(folders or [path], key=lambda f: -count.get(f, 0))
+    define = next((f / "define.xml" for f in ranked if (f / "define.xml").is_file()), None)
+    for folder in ranked:
+        if define is not None:
             break
+        define = _define_near(folder, path)
     if len(folders) > 1:
         by_name: dict[str, list[Path]] = {}
         for p in files:
@@ -428,6 +429,19 @@ def _discover(path: Path) -> tuple[Path, list[Path], Path | None]:
                             f"({', '.join(str(w) for w in where[:3])}); name one package folder",
                             file=str(path))
     return path, files, define
+
+
+def _define_near(folder: Path, root: Path) -> Path | None:
+    """The define.xml of the datasets in ``folder``: beside them, or in a parent folder up to
+    ``root`` (ADaM packages keep it in ``analysis/adam`` above ``datasets/``)."""
+    f = folder
+    while True:
+        cand = f / "define.xml"
+        if cand.is_file():
+            return cand
+        if f == root or root not in f.parents:
+            return None
+        f = f.parent
 
 
 def _read_file(p: Path) -> list[Dataset]:

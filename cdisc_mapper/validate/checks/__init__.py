@@ -61,7 +61,7 @@ def check(name: str, *, kind: str = "dataset", family: str, params: dict[str, An
 
 def all_checks() -> dict[str, Check]:
     """Every registered check (importing the check modules registers them)."""
-    from . import (adam, dates, design, generic, identity, metadata, supp,  # noqa: F401
-                   terminology, trial_summary)
+    from . import (adam, conditions, dates, design, generic, identity, metadata,  # noqa: F401
+                   supp, terminology, trial_summary)
     from .. import define_checks  # noqa: F401
     return CHECKS

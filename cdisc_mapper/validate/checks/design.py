@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from . import Skip, check
 from .dates import _known
-from .util import combine, found, num_text, numbers, pair_codes, text
+from .util import combine, found, num_key, num_text, numbers, pair_codes, text
 
 
 def _distinct(ctx, dataset: str, variable: str) -> set[str]:
@@ -42,7 +43,7 @@ def _tv_visits(ctx) -> dict[str, str] | None:
         if tv is None or "VISITNUM" not in tv.data.columns:
             ctx.cache["tv_visits"] = None
         else:
-            nums = [num_text(x) for x in numbers(tv, "VISITNUM")]
+            nums = [num_key(x) for x in numbers(tv, "VISITNUM")]
             vis = list(text(tv, "VISIT")[1][text(tv, "VISIT")[0]]) if "VISIT" in tv.data.columns \
                 else [""] * len(nums)
             ctx.cache["tv_visits"] = dict(zip(nums, vis))
@@ -58,7 +59,7 @@ def visit_in_tv(ctx, ds):
     planned = _tv_visits(ctx)
     if planned is None:
         raise Skip("no TV dataset")
-    codes, cats = text(ds, "VISITNUM")
+    codes, cats = visit_numbers(ds)
     bad = np.array([c != "" and c not in planned for c in cats], dtype=bool)
     rows = np.flatnonzero(bad[codes]) if len(cats) else np.array([], dtype=np.int64)
     return found(ds, rows, "VISITNUM") if len(rows) else None
@@ -71,7 +72,7 @@ def visit_consistent(ctx, ds):
     if "VISITNUM" not in ds.data.columns or "VISIT" not in ds.data.columns or ds.name == "TV":
         raise Skip("no VISITNUM/VISIT")
     planned = _tv_visits(ctx) or {}
-    cn, vn = text(ds, "VISITNUM")
+    cn, vn = visit_numbers(ds)
     cv, vv = text(ds, "VISIT")
     gid, first = pair_codes(cn, cv)
     expected = np.array([planned.get(vn[cn[r]], None) for r in first], dtype=object)
@@ -97,6 +98,16 @@ def visit_consistent(ctx, ds):
     return combine(out)
 
 
+def visit_numbers(ds):
+    """(codes, distinct VISITNUM keys) of a dataset: numbers compared at 12 significant digits,
+    so that arithmetic noise in the stored value (1.2000000000000002 for 1.2) is not a
+    different visit."""
+    codes, uniq = pd.factorize(numbers(ds, "VISITNUM"), use_na_sentinel=False)
+    keys = np.array([num_key(u) for u in uniq], dtype=object)
+    kcodes, kuniq = pd.factorize(keys[codes] if len(uniq) else np.array([], dtype=object))
+    return kcodes.astype(np.int32), np.asarray(kuniq, dtype=object)
+
+
 def first_of(codes: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """For each row, the first row of the whole column with the same code."""
     _, first_idx = np.unique(codes, return_index=True)
@@ -113,11 +124,11 @@ def visit_in_sv(ctx, ds):
     if sv is None or not all(n in sv.data.columns for n in ("USUBJID", "VISITNUM")):
         raise Skip("no SV dataset")
     if "sv_pairs" not in ctx.cache:
-        su, sn = values_text(sv, "USUBJID"), [num_text(x) for x in numbers(sv, "VISITNUM")]
+        su, sn = values_text(sv, "USUBJID"), [num_key(x) for x in numbers(sv, "VISITNUM")]
         ctx.cache["sv_pairs"] = set(zip(su, sn))
     pairs = ctx.cache["sv_pairs"]
     cu, vu = text(ds, "USUBJID")
-    cn, vn = text(ds, "VISITNUM")
+    cn, vn = visit_numbers(ds)
     gid, first = pair_codes(cu, cn)
     bad = np.array([vn[cn[r]] != "" and (vu[cu[r]], vn[cn[r]]) not in pairs for r in first],
                    dtype=bool)
@@ -125,16 +136,18 @@ def visit_in_sv(ctx, ds):
     return found(ds, rows, "VISITNUM") if len(rows) else None
 
 
-def _within(d: tuple, start: tuple, end: tuple | None) -> bool:
+def _within(d: tuple, start: tuple, end: tuple | None, shared: bool = False) -> bool:
     """Whether date ``d`` can fall in [start, end): compared at the common precision, a date on a
-    boundary given at a different precision belongs to both sides."""
+    boundary given at a different precision belongs to both sides; so does a date on the end day
+    when ``shared`` (the next element starts that day: SEENDTC = next SESTDTC) and neither side
+    has a time of day."""
     n = min(len(d), len(start))
     if d[:n] < start[:n]:
         return False
     if end is None:
         return True
     m = min(len(d), len(end))
-    return d[:m] < end[:m] or (d[:m] == end[:m] and len(d) != len(end))
+    return d[:m] < end[:m] or (d[:m] == end[:m] and (len(d) != len(end) or shared))
 
 
 def values_text(ds, name):
@@ -185,9 +198,15 @@ def arm_in_ta(ctx, ds, code: str = "ARMCD", name: str = "ARM", allow=_LEGACY_ARM
     return combine(out)
 
 
+#: The ETCD that SDTMIG 3.4 section 5.3 (SE, assumption 3) reserves for an unplanned element:
+#: it is not in TE, ELEMENT is null and SEUPDES describes it.
+UNPLANNED_ELEMENT = "UNPLAN"
+
+
 @check("elements_in_te", family="trial_design", summary="TA elements defined in TE")
 def elements_in_te(ctx, ds):
-    """Every element of TA (ETCD) is defined in TE, with TE's ELEMENT name."""
+    """Every element of TA and SE (ETCD) is defined in TE, with TE's ELEMENT name; in SE the
+    reserved code ``UNPLAN`` marks an unplanned element (not in TE, described by SEUPDES)."""
     if ds.name not in ("TA", "SE") or "ETCD" not in ds.data.columns:
         raise Skip("not TA/SE")
     te = ctx.dataset("TE")
@@ -198,7 +217,8 @@ def elements_in_te(ctx, ds):
     codes = values_text(ds, "ETCD")
     names = values_text(ds, "ELEMENT") if "ELEMENT" in ds.data.columns else [None] * len(codes)
     out = []
-    bad = [i for i, c in enumerate(codes) if c != "" and c not in elements]
+    reserved = {UNPLANNED_ELEMENT} if ds.name == "SE" else set()
+    bad = [i for i, c in enumerate(codes) if c != "" and c not in elements and c not in reserved]
     if bad:
         out.append(found(ds, bad, "ETCD", why="is not an element of TE"))
     wrong = [i for i, (c, n) in enumerate(zip(codes, names))
@@ -213,7 +233,12 @@ def elements_in_te(ctx, ds):
 def epoch_matches_se(ctx, ds):
     """A record's EPOCH is the epoch of the subject's element (SE) in which its date falls."""
     p = ds.domain
-    date_var = next((v for v in (p + "DTC", p + "STDTC") if v in ds.data.columns), None)
+    # SDTMIG 3.4, assumptions for EPOCH: the epoch of a Findings record is that of --DTC, of an
+    # Events or Interventions record that of its start, --STDTC (--DTC is the collection date)
+    order = (p + "DTC", p + "STDTC") if ctx.ds_class(ds) == "Findings" else (p + "STDTC",)
+    if ds.name == "SV":
+        order = ("SVSTDTC",)
+    date_var = next((v for v in order if v in ds.data.columns), None)
     if ds.name in ("SE", "TA") or "EPOCH" not in ds.data.columns or date_var is None \
             or "USUBJID" not in ds.data.columns:
         raise Skip("no EPOCH with a date")
@@ -228,6 +253,10 @@ def epoch_matches_se(ctx, ds):
             ks, ke = _known(s), _known(e)
             if ks and len(ks) >= 3:
                 spans.setdefault(u, []).append((ks, ke if ke and len(ke) >= 3 else None, ep))
+        for u, sp in spans.items():
+            starts = {ks for ks, _ke, _ep in sp}
+            spans[u] = [(ks, ke, ep, ke is not None and len(ke) <= 3 and ke in starts)
+                        for ks, ke, ep in sp]
         ctx.cache["se_spans"] = spans
     spans = ctx.cache["se_spans"]
     cu, vu = text(ds, "USUBJID")
@@ -241,7 +270,8 @@ def epoch_matches_se(ctx, ds):
         kd = _known(d)
         if not e or not kd or len(kd) < 3 or u not in spans:
             continue
-        hits = [ep for ks, ke, ep in spans[u] if _within(kd, ks, ke)]
+        hits = [ep for ks, ke, ep, shared in spans[u]
+                if _within(kd, ks, ke, shared and len(kd) <= 3)]
         if hits and e not in hits:
             bad[i] = True
             expected[i] = " or ".join(sorted(set(hits)))

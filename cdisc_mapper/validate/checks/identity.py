@@ -44,26 +44,44 @@ def usubjid_unique(ctx, ds):
        params={"keys": {"type": "array", "items": {"type": "string"}, "minItems": 1}},
        summary="no two records share the natural key")
 def unique_keys(ctx, ds, keys=None):
-    """No two records have the same values of the dataset's natural key variables (the
-    implementation guide's keys unless the rule names others; ``--`` is the domain prefix)."""
+    """No two records have the same values of the dataset's natural key variables: the keys the
+    rule names (``--`` is the domain prefix), else the implementation guide's keys of the
+    domain.  Where a define.xml describes the dataset it declares the key (KeySequence) and
+    CG0019 checks that one, so this rule steps aside.  A key variable the dataset lacks counts
+    as null on every record; records whose date/time key (--DTC, --STDTC) is null are not
+    compared, since an unknown date does not make two observations the same."""
     if keys:
         names = [k.replace("--", ds.domain) for k in keys]
+        source = "the rule's key"
     else:
+        if ctx.define_covers(ds):
+            raise Skip("the define.xml declares the keys (checked by CG0019)")
         igds = ctx.ig_dataset(ds)
         if igds is None or not igds.keys:
             raise Skip("no key variables known")
         names = [k.replace(igds.name, ds.domain, 1) if k.startswith(igds.name) and
                  ds.domain != igds.name else k for k in igds.keys]
-    missing = [n for n in names if n not in ds.data.columns]
-    names = [n for n in names if n in ds.data.columns]
-    if missing and len(names) < 2:
-        raise Skip(f"key variable(s) {', '.join(missing)} absent")
-    rows, firsts = _later_duplicates(ds, names)
+        source = f"{ctx.standard_label.split(' (')[0]} key of {igds.name}"
+    present = [n for n in names if n in ds.data.columns]
+    absent = [n for n in names if n not in ds.data.columns]
+    if len(present) < 2:
+        raise Skip(f"key variable(s) {', '.join(absent)} absent")
+    rows, firsts = _later_duplicates(ds, present)
+    dated = [n for n in present if n.endswith("DTC")]
+    if len(rows) and dated:
+        from .util import nonnull
+        known = np.ones(len(ds.data), dtype=bool)
+        for n in dated:
+            known &= nonnull(ds, n)
+        keep = known[rows]
+        rows, firsts = rows[keep], firsts[keep]
     if not len(rows):
         return None
-    key_text = np.array([" / ".join(num_text(ds.data[n].iloc[r]) for n in names)
-                         for r in rows[:10_000]] + [""] * max(0, len(rows) - 10_000), dtype=object)
-    return found(ds, rows, ", ".join(names), key_text, first_record=firsts + 1)
+    key = ", ".join(present) + (f" ({', '.join(absent)} absent)" if absent else "")
+    cols = [text(ds, n) for n in present]
+    key_text = np.array([" / ".join(c[1][c[0][r]] for c in cols) for r in rows], dtype=object)
+    return found(ds, rows, ", ".join(present), key_text, first_record=firsts + 1,
+                 key=key, key_source=source)
 
 
 @check("subject_known", family="identity",

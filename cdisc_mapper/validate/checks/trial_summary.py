@@ -55,19 +55,29 @@ def ts_study_start(ctx):
 _DEFAULT_REQUIRED = ("ADDON", "AGEMAX", "AGEMIN", "LENGTH", "PLANSUB", "RANDOM", "SEXPOP",
                      "STOPRULE", "TBLIND", "TCNTRL", "TDIGRP", "TINDTP", "TITLE", "TPHASE", "TTYPE",
                      "CURTRT", "COMPTRT", "INDIC", "TRT", "REGID", "SSTDTC", "SENDTC", "ACTSUB",
-                     "ADAPT", "DCUTDTC", "DCUTDESC", "INTMODEL", "NARMS", "STYPE", "INTTYPE",
+                     "ADAPT", "DCUTDTC", "DCUTDESC", "NARMS", "STYPE",
                      "SDTIGVER", "SDTMVER", "SPONSOR", "OBJPRIM", "HLTSUBJI")
 
 
 @check("ts_parameters", kind="package", family="trial_summary",
-       params={"parameters": {"type": "array", "items": {"type": "string"}}},
+       params={"parameters": {"type": "array", "items": {"type": "string"}},
+               "when": {"type": "object", "description": "only when TS has these parameter "
+                        "values (TSPARMCD -> TSVAL terms)",
+                        "additionalProperties": {"type": "array", "items": {"type": "string"}}}},
        summary="expected TS parameters present")
-def ts_parameters(ctx, parameters=_DEFAULT_REQUIRED):
+def ts_parameters(ctx, parameters=_DEFAULT_REQUIRED, when=None):
     """Each trial summary parameter a reviewer expects is present in TS (as a value or with a
-    null flavor in TSVALNF)."""
+    null flavor in TSVALNF); with ``when``, only in a study whose TS has one of the given values
+    for each named parameter (e.g. STYPE INTERVENTIONAL)."""
     ts = _ts(ctx)
     cp, vp = text(ts, "TSPARMCD")
     have = set(vp[np.unique(cp)]) if len(vp) else set()
+    if when:
+        cv, vv = text(ts, "TSVAL")
+        pairs = set(zip(vp[cp], vv[cv])) if len(vp) and len(vv) else set()
+        for parm, terms in when.items():
+            if not any((parm, t) in pairs for t in terms):
+                raise Skip(f"TS {parm} is not {' or '.join(terms)}")
     return combine(found_dataset(ts, "TSPARMCD", p) for p in parameters if p not in have)
 
 

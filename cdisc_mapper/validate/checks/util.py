@@ -83,6 +83,23 @@ def num_text(v: Any) -> str:
     return repr(f)
 
 
+#: Significant digits at which numbers are compared as keys (VISITNUM, ...).  An 8-byte stored
+#: value carries about 16; arithmetic noise (1.1 + 0.1 = 1.2000000000000002) sits in the last one.
+KEY_DIGITS = 12
+
+
+def num_key(v: Any) -> str:
+    """A number as a comparison key: rounded to :data:`KEY_DIGITS` significant digits, then
+    written as :func:`num_text` does (``1.2000000000000002`` -> ``"1.2"``, NaN -> ``""``)."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return "" if v is None else str(v)
+    if np.isnan(f):
+        return ""
+    return num_text(float(f"{f:.{KEY_DIGITS}g}"))
+
+
 def usubjids(ds: Dataset, rows: np.ndarray) -> np.ndarray:
     if "USUBJID" not in ds.data.columns or not len(rows):
         return np.full(len(rows), None, dtype=object)

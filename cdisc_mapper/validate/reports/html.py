@@ -1,7 +1,8 @@
 """The HTML report: one self-contained file (no network, no external script or style).
 
-Summary by dataset and by rule, then every reported finding with its offending record (click a
-row to see all values of the record).  Every table sorts by a click on its header; findings
+Summary by dataset, issue summary by rule, dataset and variable (as Pinnacle 21 groups it), the
+status of every rule, then every reported finding with its offending record (click a row to see
+all values of the record; a wide record scrolls inside its row).  Every table sorts by a click on its header; findings
 filter by severity, dataset, rule and free text.  The data travel as JSON inside the page and are
 rendered by a small script, so a report of many thousand findings stays fast.
 """
@@ -54,10 +55,22 @@ def _payload(result) -> dict:
     rules = []
     for st in result.statuses:
         d = st.as_dict()
+        # the order of the table's columns (sorting uses the same index)
         rules.append([d["rule"], ", ".join(st.rule.authority_ids), d["family"], d["severity"],
-                      d["status"], d["found"], d["reported"], d["seconds"], d["description"],
+                      d["status"], d["values"], d["found"], d["seconds"], d["description"],
                       d["reason"], d["citation"]])
+    # issues grouped by rule, dataset and variable, as Pinnacle 21's issue summary
+    groups: dict[tuple, list] = {}
+    for i in result.issue_summary():
+        k = (i["rule"], i["dataset"], i["variable"])
+        g = groups.setdefault(k, [i["rule"], i["severity"], i["dataset"], i["variable"], 0, 0,
+                                  i["message"]])
+        g[4] += 1
+        g[5] += i["found"]
+        if not g[6]:
+            g[6] = i["message"]
     return {"header": result.header(), "counts": result.counts(),
+            "issues": result.issue_counts(), "summary": list(groups.values()),
             "omitted": max(0, len(result.findings) - MAX_FINDINGS),
             "failed": result.failed(), "datasets": result.dataset_summary(),
             "rules": rules, "findings": findings, "records": _records(result)}
@@ -87,6 +100,14 @@ tr.f:hover{background:#f3f8ff;cursor:pointer}
 .rec td{background:#fbfcfd}.rec table{width:auto}.rec th{position:static;cursor:default}
 .mono{font-family:ui-monospace,SFMono-Regular,Menlo,monospace;font-size:12px}
 .pager{margin-top:8px}.pager button{margin-right:6px}
+tr.rec>td{max-width:0}.recwrap{overflow:auto;max-height:60vh}
+.recwrap table{table-layout:auto;width:auto}.recwrap td,.recwrap th{white-space:nowrap}
+#ftable{table-layout:fixed}#ftable>tbody>tr>td{overflow-wrap:anywhere}
+#ftable th:nth-child(1){width:80px}#ftable th:nth-child(2){width:70px}
+#ftable th:nth-child(3){width:70px}#ftable th:nth-child(4){width:64px}
+#ftable th:nth-child(5){width:150px}#ftable th:nth-child(6){width:90px}
+#ftable th:nth-child(7){width:18%}
+.card small{display:block;opacity:.8}
 """
 
 _JS = r"""
@@ -133,13 +154,25 @@ function renderRules() {
   $('#rules tbody').innerHTML = ruleRows.filter(r => show === 'all' || r[4] === show).map(
     r => tr(`data-rule="${esc(r[0])}"`, [
       td(esc(r[0])), td(esc(r[1])), td(esc(r[2])), td(sev(r[3])),
-      td(`<span class="badge ${r[4]}">${r[4]}</span>`), td(r[5]), td(r[7]),
+      td(`<span class="badge ${r[4]}">${r[4]}</span>`), td(r[5]), td(r[6]), td(r[7]),
       td(esc(r[8]) + (r[9] ? '<br><small>' + esc(r[9]) + '</small>' : ''))])).join('');
   document.querySelectorAll('#rules tr.f').forEach(
     row => row.onclick = () => goto('#frule', row.dataset.rule));
 }
 $('#rshow').onchange = renderRules;
 sortable($('#rules'), () => ruleRows, renderRules); renderRules();
+// issue summary by rule, dataset and variable
+const isRows = D.summary;
+function renderIs() {
+  $('#is tbody').innerHTML = isRows.map(r => tr(
+    `data-rule="${esc(r[0])}" data-ds="${esc(r[2])}"`, [
+      td(esc(r[0])), td(sev(r[1])), td(esc(r[2])), td(esc(r[3])), td(r[4]), td(r[5]),
+      td(esc(r[6]))])).join('');
+  document.querySelectorAll('#is tr.f').forEach(row => row.onclick = () => {
+    $('#fds').value = row.dataset.ds; goto('#frule', row.dataset.rule);
+  });
+}
+sortable($('#is'), () => isRows, renderIs); renderIs();
 // findings
 const F = D.findings; let page = 0; const PER = 200;
 const opts = (sel, vals) => {
@@ -158,7 +191,7 @@ function recordHtml(f) {
   const mark = (k) => k === f[5] ? 'error' : '';
   const head = rec.map(([k]) => `<th class="${mark(k)}">${esc(k)}</th>`).join('');
   const vals = rec.map(([k, v]) => `<td class="mono ${mark(k)}">${esc(v)}</td>`).join('');
-  return `<table><tr>${head}</tr><tr>${vals}</tr></table>`;
+  return `<div class="recwrap"><table><tr>${head}</tr><tr>${vals}</tr></table></div>`;
 }
 function renderF() {
   const rows = filtered();
@@ -169,7 +202,8 @@ function renderF() {
     td(sev(f[0])), td(esc(f[1])), td(esc(f[2])), td(f[3] ?? ''), td(esc(f[4])), td(esc(f[5])),
     td(esc(f[6]), 'mono'), td(esc(f[7]))])).join('');
   $('#fcount').textContent =
-    `${rows.length} of ${F.length} reported findings; page ${page + 1} of ${pages}` +
+    `${rows.length} of ${F.length} reported ${F.length === 1 ? 'finding' : 'findings'}; ` +
+    `page ${page + 1} of ${pages}` +
     (D.omitted ? ` (${D.omitted} more in the JSON and XLSX reports)` : '');
   document.querySelectorAll('#ftable tr.f').forEach(row => row.onclick = () => {
     const next = row.nextElementSibling;
@@ -177,6 +211,9 @@ function renderF() {
     const f = slice[+row.dataset.i];
     const body = f[3] ? recordHtml(f) : '<em>dataset-level finding</em>';
     row.insertAdjacentHTML('afterend', `<tr class="rec"><td colspan="8">${body}</td></tr>`);
+    const wrap = row.nextElementSibling.querySelector('.recwrap');
+    const hit = wrap && wrap.querySelector('th.error');
+    if (hit) wrap.scrollLeft = Math.max(0, hit.offsetLeft - wrap.clientWidth / 3);
   });
 }
 ['#fsev', '#fds', '#frule'].forEach(s => $(s).onchange = () => { page = 0; renderF(); });
@@ -200,6 +237,13 @@ def render(result) -> bytes:
         f"<td class='mono'>{e(i['sha256'])}</td></tr>" for i in h["inputs"])
     define = e(h["define"]["file"]) if h["define"] else "none"
     verdict = "FAIL" if data["failed"] else "PASS"
+    iss = data["issues"]
+    cards = "".join(
+        f'<div class="card {sev}"><b>{iss[sev]:,}</b>{sev}{"" if iss[sev] == 1 else "s"}'
+        + (f'<small>{c[sev]:,} record{"" if c[sev] == 1 else "s"}</small>'
+           if c[sev] != iss[sev] else "") + "</div>"
+        for sev in ("error", "warning", "notice"))
+    seconds = f" &middot; {h['seconds']} s" if h["seconds"] else ""
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -208,22 +252,25 @@ def render(result) -> bytes:
 <div class="meta">{e(h['package'])} &middot; {e(h['standard'])} &middot; CT {e(ct['version'])}
 ({e(ct['source'])}) &middot; define.xml: {define} &middot; {h['dataset_count']} datasets,
 {h['records']:,} records &middot; {e(h['tool']['name'])} {e(h['tool']['version'])} &middot;
-{e(h['started'])} &middot; {h['seconds']} s &middot; fails on {e(h['fail_on'])}</div></header>
+{e(h['started_is'])}: {e(h['started'])}{seconds} &middot; fails on {e(h['fail_on'])}</div></header>
 <main>
-<section><div class="cards">
-<div class="card error"><b>{c['error']:,}</b>errors</div>
-<div class="card warning"><b>{c['warning']:,}</b>warnings</div>
-<div class="card notice"><b>{c['notice']:,}</b>notices</div></div></section>
+<section><div class="cards">{cards}</div></section>
 <section><h2>Summary by dataset</h2>
 <table id="ds"><thead><tr><th>Dataset</th><th>Label</th><th>Kind</th><th>Records</th>
 <th>Variables</th><th>Errors</th><th>Warnings</th><th>Notices</th></tr></thead><tbody></tbody>
 </table></section>
+<section><h2>Issue summary</h2><p>One line per rule, dataset and variable; an issue is a
+distinct value the rule reports (click a line for its records).</p>
+<table id="is"><thead><tr><th>Rule</th><th>Severity</th><th>Dataset</th><th>Variable</th>
+<th>Values</th><th>Records</th><th>Message (first)</th></tr></thead><tbody></tbody></table>
+</section>
 <section><h2>Summary by rule</h2><div class="filters">Show <select id="rshow">
 <option value="issues">rules with findings</option><option value="all">all rules</option>
 <option value="passed">passed</option><option value="skipped">skipped</option>
 <option value="error">execution errors</option></select></div>
 <table id="rules"><thead><tr><th>Rule</th><th>Authority</th><th>Family</th><th>Severity</th>
-<th>Status</th><th>Found</th><th>Seconds</th><th>Description</th></tr></thead><tbody></tbody>
+<th>Status</th><th>Issues</th><th>Records</th><th>Seconds</th><th>Description</th></tr></thead>
+<tbody></tbody>
 </table></section>
 <section id="findings"><h2>Findings</h2><div class="filters">
 <select id="fsev"><option value="">all severities</option><option>error</option>
