@@ -249,6 +249,17 @@ def cmd_synth(args, rep: Reporter) -> int:
     return 0
 
 
+def cmd_init(args, rep: Reporter) -> int:
+    from .init import init_study
+
+    folder = Path(args.out) if args.out else Path("mappings") / args.study
+    paths = init_study(args.study, Path(args.raw), folder, subject=args.subject, force=args.force)
+    for p in paths:
+        rep.out(f"wrote {p}")
+    rep.out(f"next: cdisc-map check {folder / 'study.yaml'}   (then fill in the TODOs)")
+    return 0
+
+
 def cmd_docs(args, rep: Reporter) -> int:
     from .adam.docs import reference_markdown as adam_reference
     from .mapping.docs import reference_markdown
@@ -378,6 +389,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="folder (default: samples/<STUDY>)")
     s.add_argument("--nest", action="store_true", help="write into OUT/<STUDY>")
     s.set_defaults(func=cmd_synth)
+
+    ini = sub.add_parser("init", parents=[common], help="start a study from a folder of raw forms",
+                         description="Write a starting study file and one mapping file per raw "
+                         "form it recognises (columns listed, the dataset's required variables "
+                         "present, TODOs where a choice is yours).  The skeleton passes "
+                         "`cdisc-map check`.",
+                         epilog="example:\n  cdisc-map init MYSTUDY --raw exports/\n"
+                                "  cdisc-map check mappings/MYSTUDY/study.yaml",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    ini.add_argument("study", help="the study identifier (STUDYID)")
+    ini.add_argument("--raw", required=True, metavar="DIR", help="folder of raw CSV forms")
+    ini.add_argument("--out", help="folder for the files (default mappings/STUDY)")
+    ini.add_argument("--subject", help="the subject column (default: guessed from the headers)")
+    ini.add_argument("--force", action="store_true", help="overwrite existing files")
+    ini.set_defaults(func=cmd_init)
 
     from .validate.cli import add_parser as add_validate_parser
 

@@ -135,3 +135,23 @@ def test_range_indicator_limits_are_normal():
 def test_nearest_visit_ties_go_earlier_and_far_days_get_none():
     pos = nearest_visit(pd.Series([8.0, 22.0, 40.0, None]), [1, 15, 29], within=7)
     assert pos.tolist()[:2] == [0.0, 1.0] and pos.isna().tolist()[2:] == [True, True]
+
+
+def test_init_writes_a_skeleton_that_passes_check(tmp_path):
+    from cdisc_mapper.init import init_study
+    from cdisc_mapper.mapping.study import load_study
+
+    folder = tmp_path / "mappings" / "DEMO"
+    paths = init_study("DEMO", SAMPLES, folder)
+    assert {p.name for p in paths} == {"study.yaml", "dm.yaml", "ae.yaml", "ds.yaml", "ex.yaml",
+                                       "ie.yaml", "lb.yaml", "sv.yaml", "vs.yaml"}
+    ae = (folder / "ae.yaml").read_text()
+    assert "IT.AETERM" in ae and "AETERM: {method: assign, from: IT.AETERM}" in ae
+    assert "AEDECOD: {method: hardcode, value: null}   # TODO: required" in ae
+    assert "rand" in (folder / "study.yaml").read_text()           # listed as not recognised
+    study = load_study(folder / "study.yaml")
+    assert study.subject_id == "Subject" and study.raw_dir == SAMPLES.resolve()
+    assert set(study.datasets) == {"DM", "AE", "DS", "EX", "IE", "LB", "SV", "VS"}
+    from cdisc_mapper.errors import UsageError
+    with pytest.raises(UsageError, match="--force"):
+        init_study("DEMO", SAMPLES, folder)
