@@ -16,9 +16,10 @@ MAIN_HELP = """\
 Turn raw CRF data into CDISC SDTM packages, driven by declarative mapping files.
 
 examples:
-  cdisc-map convert                          convert the bundled sample study into ./out
+  cdisc-map convert                          convert every bundled study into ./out
   cdisc-map convert mappings/ADT2002-P2/study.yaml --out /tmp/pkg
   cdisc-map check                            check every mapping file, run nothing
+  cdisc-map init MYSTUDY --raw exports/      study file and mapping skeletons from raw forms
   cdisc-map results out/ADT2002-P2           the publication's tables from the ADaM files
   cdisc-map validate out/ADT2002-P2 --format html,xlsx,json,junit --out reports
   cdisc-map trace out/ADT2002-P2 AE --usubjid ADT2002-P2-01-001 --seq 1
