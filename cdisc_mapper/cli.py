@@ -16,9 +16,10 @@ MAIN_HELP = """\
 Turn raw CRF data into CDISC SDTM packages, driven by declarative mapping files.
 
 examples:
-  cdisc-map convert                          convert the bundled sample study into ./out
+  cdisc-map convert                          convert every bundled study into ./out
   cdisc-map convert mappings/ADT2002-P2/study.yaml --out /tmp/pkg
   cdisc-map check                            check every mapping file, run nothing
+  cdisc-map init MYSTUDY --raw exports/      study file and mapping skeletons from raw forms
   cdisc-map results out/ADT2002-P2           the declared analyses: ARD, ARS JSON, RTF/HTML/CSV tables
   cdisc-map validate out/ADT2002-P2 --format html,xlsx,json,junit --out reports
   cdisc-map trace out/ADT2002-P2 AE --usubjid ADT2002-P2-01-001 --seq 1
@@ -106,12 +107,16 @@ def cmd_convert(args, rep: Reporter) -> int:
     if ct is not None and not ct.is_file():
         raise UsageError(f"--ct file not found: {args.ct}")
     studies = _studies(args.studies)
+    if args.raw and len(studies) != 1:
+        raise UsageError("--raw needs exactly one study file (e.g. cdisc-map convert "
+                         "mappings/MYSTUDY/study.yaml --raw exports/)")
     out = Path(args.out)
     t0 = time.perf_counter()
     results = []
     for i, sf in enumerate(studies, 1):
         rep.info(f"[{i}/{len(studies)}] {sf}")
         res = convert_study(sf, out, ct_file=ct, allow_problems=args.allow_problems,
+                            raw_dir=Path(args.raw) if args.raw else None,
                             created=created, progress=rep.info, xpt_engine=args.xpt_writer,
                             analysis=not args.sdtm_only)
         results.append(res)
@@ -235,18 +240,36 @@ def cmd_check(args, rep: Reporter) -> int:
 
 
 def cmd_synth(args, rep: Reporter) -> int:
-    from .synth import STUDIES, write_study
+    from .synth import STUDIES
 
     from .synth import DEFAULT_SEED
 
+    from . import synth
+    from .synth import htn201
+
     seed = DEFAULT_SEED if args.seed is None else args.seed
-    studies = STUDIES if args.study == "all" else (args.study,)
+    studies = STUDIES + (htn201.STUDY,) if args.study == "all" else (args.study,)
     root = Path(args.out) if args.out else _project_root() / "samples"
     for s in studies:
         t0 = time.perf_counter()
         folder = root / s if (args.out is None or len(studies) > 1 or args.nest) else root
-        paths = write_study(folder, s, seed=seed, n_subjects=args.subjects)
+        if s == htn201.STUDY:
+            paths = htn201.write_study(folder, n_subjects=args.subjects,
+                                       seed=htn201.DEFAULT_SEED if args.seed is None else args.seed)
+        else:
+            paths = synth.write_study(folder, s, seed=seed, n_subjects=args.subjects)
         rep.out(f"{s}: {len(paths)} raw forms in {folder} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def cmd_init(args, rep: Reporter) -> int:
+    from .init import init_study
+
+    folder = Path(args.out) if args.out else Path("mappings") / args.study
+    paths = init_study(args.study, Path(args.raw), folder, subject=args.subject, force=args.force)
+    for p in paths:
+        rep.out(f"wrote {p}")
+    rep.out(f"next: cdisc-map check {folder / 'study.yaml'}   (then fill in the TODOs)")
     return 0
 
 
@@ -306,6 +329,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("studies", nargs="*", metavar="STUDY",
                    help="study.yaml files or their folders (default: every mappings/*/study.yaml)")
     c.add_argument("--out", default="out", help="output root folder (default ./out)")
+    c.add_argument("--raw", metavar="DIR", help="read the raw forms from DIR instead of the "
+                                                "study file's raw folder (one study only)")
     c.add_argument("--ct", help="a full NCI EVS SDTM CT file (tab-separated) to use instead of "
                                 "the bundled terms")
     c.add_argument("--allow-problems", action="store_true",
@@ -375,13 +400,29 @@ def build_parser() -> argparse.ArgumentParser:
                        epilog="examples:\n  cdisc-map synth                 (re)write samples/\n"
                               "  cdisc-map synth --study ADT2002-P2 --subjects 10000 --out big",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    s.add_argument("--study", default="all", help="ADT2002-P1, ADT2002-P2 or all (default)")
+    s.add_argument("--study", default="all", help="ADT2002-P1, ADT2002-P2, HTN201 or all "
+                                                  "(default)")
     s.add_argument("--subjects", type=int, default=None, help="number of subjects "
                    "(default: the published size)")
     s.add_argument("--seed", type=int, default=None, help="random seed (default: the sample's)")
     s.add_argument("--out", help="folder (default: samples/<STUDY>)")
     s.add_argument("--nest", action="store_true", help="write into OUT/<STUDY>")
     s.set_defaults(func=cmd_synth)
+
+    ini = sub.add_parser("init", parents=[common], help="start a study from a folder of raw forms",
+                         description="Write a starting study file and one mapping file per raw "
+                         "form it recognises (columns listed, the dataset's required variables "
+                         "present, TODOs where a choice is yours).  The skeleton passes "
+                         "`cdisc-map check`.",
+                         epilog="example:\n  cdisc-map init MYSTUDY --raw exports/\n"
+                                "  cdisc-map check mappings/MYSTUDY/study.yaml",
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
+    ini.add_argument("study", help="the study identifier (STUDYID)")
+    ini.add_argument("--raw", required=True, metavar="DIR", help="folder of raw CSV forms")
+    ini.add_argument("--out", help="folder for the files (default mappings/STUDY)")
+    ini.add_argument("--subject", help="the subject column (default: guessed from the headers)")
+    ini.add_argument("--force", action="store_true", help="overwrite existing files")
+    ini.set_defaults(func=cmd_init)
 
     from .validate.cli import add_parser as add_validate_parser
 

@@ -286,8 +286,8 @@ def test_check_on_the_sample(root):
     assert r.returncode == 0, r.stderr
     assert "error" not in r.stderr
     lines = r.stdout.strip().splitlines()
-    assert len(lines) == 2 and all(": ok (" in line for line in lines)
-    assert "ADT2002-P1" in lines[0] and "ADT2002-P2" in lines[1]
+    assert len(lines) == 3 and all(": ok (" in line for line in lines)
+    assert "ADT2002-P1" in lines[0] and "ADT2002-P2" in lines[1] and "HTN201" in lines[2]
 
 
 def test_summary_names_datasets_records_problems_and_folder(phase2):

@@ -34,8 +34,9 @@ NAME_RE = re.compile(r"[A-Z][A-Z0-9_]{0,7}\Z")
 # --------------------------------------------------------------------------------- fixtures
 
 def _convert_all(root: Path, out: Path) -> Path:
-    studies = sorted((root / "mappings").glob("*/study.yaml"))
-    assert [s.parent.name for s in studies] == list(STUDIES)
+    # the hcMSC studies; HTN201 has its own end-to-end test (tests/test_study2.py)
+    studies = [root / "mappings" / s / "study.yaml" for s in STUDIES]
+    assert set(STUDIES) <= {s.parent.name for s in (root / "mappings").glob("*/study.yaml")}
     for sf in studies:
         convert_study(sf, out)
     return out

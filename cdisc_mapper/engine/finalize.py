@@ -315,12 +315,23 @@ def _record_problems(state, built, df, mask, variable, message, values) -> None:
             value="" if v is None or v is pd.NA else str(v), message=message))
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _check_terms(state, built, df, name, cid) -> None:
     cl = state.codelists[cid]
     allowed = set(cl.values())
     s = df[name]
     codes, uniques = pd.factorize(s, use_na_sentinel=True)    # each distinct value once
-    bad_u = np.array([str(u) not in allowed for u in uniques], dtype=bool)
+    # --STRESC's codelist lists the character results; a numeric result is not one of its terms
+    numeric_ok = name.endswith("STRESC")
+    bad_u = np.array([str(u) not in allowed and not (numeric_ok and _is_number(str(u)))
+                      for u in uniques], dtype=bool)
     bad = pd.Series((codes >= 0) & bad_u[np.maximum(codes, 0)] if len(uniques) else
                     np.zeros(len(s), dtype=bool), index=s.index)
     if bad.any():

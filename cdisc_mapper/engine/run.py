@@ -102,11 +102,16 @@ def _order(study: Study) -> list[str]:
 
 
 def build_study(study_file: Path, *, ct_file: Path | None = None,
-                progress: Callable[[str], None] | None = None,
+                progress: Callable[[str], None] | None = None, raw_dir: Path | None = None,
                 ) -> tuple[RunState, dict[str, Final], list[str]]:
-    """Load, build and finalise every dataset of a study, in memory."""
+    """Load, build and finalise every dataset of a study, in memory; ``raw_dir`` replaces the
+    study file's raw-data folder."""
     say = progress or (lambda _m: None)
     study = load_study(study_file)
+    if raw_dir is not None:
+        if not Path(raw_dir).is_dir():
+            raise DataError(f"raw-data folder not found: {raw_dir}", file=str(raw_dir))
+        study.raw_dir = Path(raw_dir).resolve()
     standard = load_standard("SDTMIG", "3.4")
     codelists, ct_version = codelists_for(study, ct_file)
     from ..mapping.checks import check_study        # everything `check` finds, first
@@ -211,7 +216,8 @@ def data_cutoff(finals: dict[str, Final]) -> datetime:
 def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = None,
                   allow_problems: bool = False, created: datetime | None = None,
                   progress: Callable[[str], None] | None = None,
-                  xpt_engine: str = "native", analysis: bool = False) -> StudyResult:
+                  xpt_engine: str = "native", analysis: bool = False,
+                  raw_dir: Path | None = None) -> StudyResult:
     """Build a study and write its SDTM package under ``out_root/<STUDYID>/``.
 
     With ``analysis``, the study's ADaM datasets are then derived from the SDTM files just
@@ -222,7 +228,8 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
     from .output import write_package
 
     t0 = time.perf_counter()
-    state, finals, notes = build_study(study_file, ct_file=ct_file, progress=progress)
+    state, finals, notes = build_study(study_file, ct_file=ct_file, progress=progress,
+                                       raw_dir=raw_dir)
     errors = [p for p in state.problems if p.severity == "error"]
     if errors and not allow_problems:
         raise DataProblems(errors)

@@ -106,15 +106,28 @@ def seq(ctx, p):
 def baseline_flag(ctx, p):
     """For each subject and ``by`` group, flag ``Y`` the last record (by date, then record order)
     whose ``result`` is present and whose complete date is on or before the reference date (the
-    first exposure, DM.RFXSTDTC, unless ``ref`` says otherwise).  Records with partial dates are
-    never flagged.  Subjects never exposed have no flag."""
+    first exposure, DM.RFXSTDTC, unless ``ref`` says otherwise); when both have a time, the
+    record must be taken at or before it (a post-dose reading on the day of first dose is not
+    baseline).  Records with partial dates are never flagged.  Subjects never exposed have no flag."""
     subj = ctx.variable("USUBJID")
     from .dates import _days
 
-    day = _days(ctx.variable(p["dtc"]))
-    refday = _days(ctx.variable(p.get("ref", "DM.RFXSTDTC")))
+    dtc = ctx.variable(p["dtc"])
+    ref = ctx.variable(p.get("ref", "DM.RFXSTDTC"))
+    day = _days(dtc)
+    refday = _days(ref)
+    before = day <= refday
+    # on the day of first exposure, a record with a time counts only if taken before the dose
+    both_timed = ((dtc.astype("string").str.len() >= 16) & (ref.astype("string").str.len() >= 16)
+                  ).fillna(False).astype(bool)
+    if both_timed.any():
+        moment = pd.to_datetime(dtc.astype("string").str.slice(0, 16), format="%Y-%m-%dT%H:%M",
+                                errors="coerce")
+        refmoment = pd.to_datetime(ref.astype("string").str.slice(0, 16),
+                                   format="%Y-%m-%dT%H:%M", errors="coerce")
+        before = before.where(~both_timed.to_numpy(), (moment <= refmoment).to_numpy())
     ok = (ctx.variable(p["result"]).notna() & day.notna() & refday.notna()
-          & (day <= refday)).fillna(False).astype(bool)
+          & before).fillna(False).astype(bool)
     keys = [subj] + [ctx.variable(v) for v in p["by"]]
     frame = pd.DataFrame({f"k{i}": k.to_numpy() for i, k in enumerate(keys)})
     frame["day"] = day.to_numpy()

@@ -77,7 +77,7 @@ LAB_TESTS = (
     LabTest("NA", "Sodium", "mEq/L", 136, 145, 140, 2.4, 0, "SERUM"),
     LabTest("CHOL", "Cholesterol, total", "mg/dL", 125, 200, 196, 32, 0, "SERUM"),
     LabTest("ALT", "ALT (SGPT)", "U/L", 7, 56, 27, 11, 0, "SERUM"),
-    LabTest("A1C", "Hemoglobin A1c", "%", 4.0, 5.6, 5.5, 0.45, 1, "WHOLE BLOOD"),
+    LabTest("A1C", "Hemoglobin A1c", "%", 4.0, 5.6, 5.5, 0.45, 1, "BLOOD"),
 )
 
 
