@@ -48,6 +48,7 @@ class RuleRun:
     findings: list[Finding] = field(default_factory=list)
     datasets: tuple[str, ...] = ()
     skipped_datasets: tuple[str, ...] = ()
+    not_applicable: bool = False     # skipped because nothing in the package is in its scope
 
 
 class Study:
@@ -106,6 +107,14 @@ class Study:
             cls = "RELATIONSHIP"
         elif igd is not None:
             cls = igd.cls.upper().replace("-", " ")
+        elif "USUBJID" not in cols and not name.startswith("AP"):
+            cls = "TRIAL DESIGN"
+        elif "RDOMAIN" in cols and f"{p}VAL" in cols or "ETCD" in cols and f"{p}STDTC" in cols \
+                or "RFSTDTC" in cols or "ARMCD" in cols and "SEX" in cols \
+                or f"{p}STDTC" in cols and "VISITNUM" in cols and not (
+                    {f"{p}TESTCD", f"{p}TRT", f"{p}TERM", f"{p}DECOD"} & cols) \
+                or "MIDSTYPE" in cols:
+            cls = "SPECIAL PURPOSE"
         elif f"{p}OBJ" in cols:
             cls = "FINDINGS ABOUT"
         elif f"{p}TESTCD" in cols or f"{p}ORRES" in cols:
@@ -549,5 +558,6 @@ def run_rule(rule: CoreRule, study: Study) -> RuleRun:
         reason = "; ".join(skipped[:3]) + (f"; ... ({len(skipped)} datasets)"
                                           if len(skipped) > 3 else "") if skipped \
             else "no dataset in scope"
-        return RuleRun(rule, "skipped", reason, skipped_datasets=tuple(skipped))
+        return RuleRun(rule, "skipped", reason, skipped_datasets=tuple(skipped),
+                       not_applicable=not skipped)
     return RuleRun(rule, "ran", "", findings, tuple(ran), tuple(skipped))

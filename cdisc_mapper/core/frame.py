@@ -32,6 +32,9 @@ class Work:
         self.df = df
         self.prefix = prefix or ""
         self.ops = ops if ops is not None else {}
+        # CORE evaluates a variable the dataset lacks as empty on every record
+        self.missing_as_empty = True
+        self.missing: set[str] = set()
 
     @property
     def n(self) -> int:
@@ -61,6 +64,9 @@ class Work:
             return self._broadcast(self.ops[n])
         if n in self.df.columns:
             return self.df[n]
+        if self.missing_as_empty:
+            self.missing.add(n)
+            return pd.Series(np.full(self.n, np.nan), index=self.df.index)
         raise MissingVariable(n)
 
     def _broadcast(self, v: Any) -> pd.Series:
