@@ -500,6 +500,9 @@ def _run_dataset(rule: CoreRule, study: Study, ds) -> list[Finding]:
         for spec in rule.match:
             df = _merge(study, df, ds, spec)
     w = Work(df.reset_index(drop=True), study.prefix(ds))
+    if "DOMAIN" in ds.data.columns:
+        vals = [v for v in pd.unique(as_text(ds.data["DOMAIN"])) if v]
+        w.domain = vals[0] if len(vals) == 1 else ""
     for op in rule.operations:
         w.ops[op["id"]] = run_operation(op, study, ds, w)
     mask = evaluate(rule.check, w)

@@ -31,6 +31,7 @@ class Work:
     def __init__(self, df: pd.DataFrame, prefix: str, ops: dict[str, Any] | None = None):
         self.df = df
         self.prefix = prefix or ""
+        self.domain = ""           # the dataset's DOMAIN value, where it has one
         self.ops = ops if ops is not None else {}
         # CORE evaluates a variable the dataset lacks as empty on every record
         self.missing_as_empty = True

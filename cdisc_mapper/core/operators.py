@@ -484,6 +484,8 @@ def _part_equal(part: str):
     def fn(w, c):
         txt, te = _part(w, c, part)
         kind, comp = w.comparator(c)
+        if c.get("value") == "DOMAIN" and (kind != "col" or not w.prefix == ""):
+            kind, comp = "lit", w.domain or w.prefix   # as CORE: the dataset's DOMAIN
         if kind == "col":
             other = as_text(comp).to_numpy(object)
         else:
