@@ -428,6 +428,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_validate_parser(sub, common)
 
+    from .core.cli import add_parser as add_rules_parser
+
+    add_rules_parser(sub, common)
+
     d = sub.add_parser("docs", parents=[common], help="write the mapping-language reference",
                        description="Generate the reference of the mapping language (every method "
                        "with its parameters and an example) from the schema and the methods.",

@@ -185,6 +185,8 @@ class ValidationResult:
                 "record": None if pd.isna(row.record) else int(row.record),
                 "usubjid": row.usubjid if isinstance(row.usubjid, str) and row.usubjid else None,
                 "value": row.value, "message": row.message,
+                **({"authority": row.authority or None, "also_by": row.also_by or None}
+                   if hasattr(row, "authority") else {}),
             })
         return {**self.header(), "summary": {**self.counts(),
                                              "issues": self.issue_counts(),
@@ -208,7 +210,8 @@ def validate(path: str | os.PathLike[str], *, define: str | os.PathLike[str] | N
              rules: Iterable[str | os.PathLike[str]] = (), disable: Iterable[str] = (),
              only: Iterable[str] = (), fail_on: str = "error", max_findings: int = 10_000,
              out: str | os.PathLike[str] | None = None, formats: Iterable[str] = (),
-             use_found_define: bool = True, progress=None) -> ValidationResult:
+             use_found_define: bool = True, progress=None,
+             core_rules: Iterable[str | os.PathLike[str]] = ()) -> ValidationResult:
     """Validate the package at ``path`` (a folder of XPT/Dataset-JSON files or one file).
 
     ``define``: a define.xml to check the data against (default: a ``define.xml`` found beside
@@ -217,7 +220,9 @@ def validate(path: str | os.PathLike[str], *, define: str | os.PathLike[str] | N
     detected); ``rules``: user rule files; ``disable``: rule ids or families to switch off;
     ``fail_on``: the severity from which :meth:`ValidationResult.exit_code` is 1;
     ``max_findings``: findings kept per rule in the reports (0: all); ``out``/``formats``: write
-    reports.  Raises :class:`LoadError` (exit code 2) for unreadable input.
+    reports; ``core_rules``: files or folders of CDISC CORE rules to run as well (those
+    published for the package's standard and version).  Raises :class:`LoadError` (exit code 2)
+    for unreadable input.
     """
     from .define_checks import read_define
 
@@ -251,6 +256,12 @@ def validate(path: str | os.PathLike[str], *, define: str | os.PathLike[str] | N
             raise LoadError(exc.message, file=exc.file, line=exc.line) from None
         raise
     findings, statuses = run_rules(ctx, catalogue, max_findings=max_findings, progress=progress)
+    core_rules = list(core_rules)
+    if core_rules:
+        from cdisc_mapper.core.validate import run_core_rules
+        findings, statuses, _ = run_core_rules(package, core_rules, ct=str(ct) if ct else None,
+                                               findings=findings, statuses=statuses,
+                                               max_findings=max_findings, progress=progress)
     timings["rules"] = time.perf_counter() - t1
     inputs = [{"file": str(ds.path), "dataset": ds.name, "format": ds.file_format,
                "records": ds.records, "variables": len(ds.variables), "sha256": ds.sha256,

@@ -33,6 +33,7 @@ examples:
   cdisc-map validate pkg/ --define pkg/define.xml --format html,xlsx,json,junit --out reports
   cdisc-map validate pkg/ --ct SDTM_Terminology_2025-03-28.txt --fail-on warning
   cdisc-map validate pkg/ --rules my-rules.yaml --disable CM0008,CM0011
+  cdisc-map validate pkg/ --core-rules cdisc-open-rules/Published
   cdisc-map validate --list-rules
 """
 
@@ -62,6 +63,9 @@ def add_parser(subparsers, common_parent: argparse.ArgumentParser) -> argparse.A
                         "error)")
     v.add_argument("--rules", metavar="FILE", action="append", default=[],
                    help="a rule file of your own (repeatable)")
+    v.add_argument("--core-rules", metavar="DIR", action="append", default=[],
+                   help="a folder (or file) of CDISC CORE rules (rule.yml/.yaml/.json) to run "
+                        "as well, those published for the package's standard (repeatable)")
     v.add_argument("--disable", metavar="IDS", action="append", default=[],
                    help="rule ids or families to switch off, comma-separated")
     v.add_argument("--max-findings", type=int, default=10_000, metavar="N",
@@ -125,7 +129,8 @@ def run(args: argparse.Namespace) -> int:
         result = validate(args.path, define=args.define, ct=args.ct, standard=args.standard,
                           rules=args.rules, disable=_split(args.disable),
                           fail_on=args.fail_on, max_findings=args.max_findings,
-                          use_found_define=not args.no_define, progress=progress)
+                          use_found_define=not args.no_define, progress=progress,
+                          core_rules=args.core_rules)
         written = result.write_reports(out, formats) if formats else []
         _print_summary(args, result, written, time.perf_counter() - t0)
         return result.exit_code()

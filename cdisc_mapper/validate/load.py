@@ -120,6 +120,7 @@ class Package:
     standard_detected: bool
     files: list[Path]
     single_file: bool = False      # one dataset file was named, not a package folder
+    env: dict[str, str] = field(default_factory=dict)   # a CSV package's .env (PRODUCT, VERSION)
 
     @property
     def records(self) -> int:
@@ -479,6 +480,9 @@ def load_package(path: str | os.PathLike[str], *, standard: str | None = None,
     p = Path(path)
     if standard is not None and standard not in STANDARDS:
         raise LoadError(f"unknown standard {standard!r}; choose one of {', '.join(STANDARDS)}")
+    from .csv_package import is_csv_package, load_csv_package
+    if is_csv_package(p):          # CDISC CORE's CSV layout (_datasets.csv, _variables.csv)
+        return load_csv_package(p, standard=standard)
     root, files, define = _discover(p)
     if not files:
         raise LoadError("no datasets found (.xpt, Dataset-JSON .json/.ndjson/.dsjc)", file=str(p))

@@ -1,0 +1,566 @@
+"""Run CORE rules on a package: scope, rule-type frames, Match Datasets, Operations, Check.
+
+:func:`run_rule` returns a :class:`RuleRun`: ``ran`` with its findings (dataset, 1-based record
+or None for a dataset-level finding, output variables and their values), or ``skipped`` with the
+name of what is missing (an operator, an operation, a dataset of Match Datasets, the standard's
+metadata for a dataset), never a silent pass.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .frame import ROW, MissingVariable, Unsupported, Work
+from .operations import OPERATIONS, run_operation
+from .operators import OPERATORS
+from .rules import CoreRule
+from .values import ListValue, as_text
+
+__all__ = ["Study", "RuleRun", "Finding", "run_rule", "unsupported_parts"]
+
+RULE_TYPES = ("Record Data", "Dataset Metadata Check", "Variable Metadata Check",
+              "Domain Presence Check", "Value Check with Variable Metadata",
+              "Value Check with Dataset Metadata", "Dataset Contents Check against Define XML",
+              "Define Item Metadata Check against Library Metadata",
+              "Variable Metadata Check against Library Metadata")
+_NEEDS_DEFINE = ("Define", "Define XML")
+
+
+@dataclass
+class Finding:
+    dataset: str
+    record: int | None
+    variables: tuple[str, ...]
+    values: tuple[Any, ...]
+    usubjid: str = ""
+
+
+@dataclass
+class RuleRun:
+    rule: CoreRule
+    status: str                     # ran | skipped | error
+    reason: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    datasets: tuple[str, ...] = ()
+    skipped_datasets: tuple[str, ...] = ()
+    not_applicable: bool = False     # skipped because nothing in the package is in its scope
+
+
+class Study:
+    """The package as the rules see it, with the standard's metadata and terminology."""
+
+    def __init__(self, package, product: str = "SDTMIG", version: str = "3.4", standard=None,
+                 codelists=None):
+        self.package = package
+        self.product = product.upper()
+        self.version = version.replace("-", ".")
+        self.standard = standard
+        self.codelists = codelists if codelists is not None else (
+            standard.codelists if standard is not None else {})
+        self.cache: dict[Any, Any] = {}
+
+    @property
+    def datasets(self):
+        return self.package.datasets
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """The dataset's data with text columns as plain strings ("" for missing)."""
+        key = ("frame", name)
+        if key not in self.cache:
+            ds = self.datasets[name]
+            cols = {}
+            for c in ds.data.columns:
+                s = ds.data[c]
+                cols[c] = as_text(s) if isinstance(s.dtype, pd.CategoricalDtype) or \
+                    s.dtype == object else s.reset_index(drop=True)
+            df = pd.DataFrame(cols)
+            df.index = pd.RangeIndex(len(df))
+            df[ROW] = np.arange(len(df))
+            self.cache[key] = df
+        return self.cache[key]
+
+    def prefix(self, ds) -> str:
+        return ds.domain
+
+    def ig(self, ds):
+        if self.standard is None:
+            return None
+        d = self.standard.dataset(ds.name)
+        if d is None and ds.domain != ds.name:
+            d = self.standard.dataset(ds.domain)
+        return d
+
+    def ds_class(self, ds) -> str:
+        key = ("class", ds.name)
+        if key in self.cache:
+            return self.cache[key]
+        igd = self.ig(ds)
+        cols = set(ds.data.columns)
+        p = ds.domain
+        name = ds.name
+        if name.startswith(("SUPP", "SQ")) or name in ("RELREC", "RELSUB", "RELSPEC"):
+            cls = "RELATIONSHIP"
+        elif igd is not None:
+            cls = igd.cls.upper().replace("-", " ")
+        elif "USUBJID" not in cols and not name.startswith("AP"):
+            cls = "TRIAL DESIGN"
+        elif "RDOMAIN" in cols and f"{p}VAL" in cols or "ETCD" in cols and f"{p}STDTC" in cols \
+                or "RFSTDTC" in cols or "ARMCD" in cols and "SEX" in cols \
+                or f"{p}STDTC" in cols and "VISITNUM" in cols and not (
+                    {f"{p}TESTCD", f"{p}TRT", f"{p}TERM", f"{p}DECOD"} & cols) \
+                or "MIDSTYPE" in cols:
+            cls = "SPECIAL PURPOSE"
+        elif f"{p}OBJ" in cols:
+            cls = "FINDINGS ABOUT"
+        elif f"{p}TESTCD" in cols or f"{p}ORRES" in cols:
+            cls = "FINDINGS"
+        elif f"{p}TERM" in cols or f"{p}DECOD" in cols and f"{p}TRT" not in cols:
+            cls = "EVENTS"
+        elif f"{p}TRT" in cols:
+            cls = "INTERVENTIONS"
+        else:
+            cls = ""
+        if cls == "FINDINGS" and f"{p}OBJ" in cols:
+            cls = "FINDINGS ABOUT"
+        self.cache[key] = cls
+        return cls
+
+
+# --------------------------------------------------------------------------------- scope
+
+def _domain_matches(pattern: str, ds) -> bool:
+    p = pattern.strip().upper()
+    if p == "ALL":
+        return True
+    if p in ("SUPP--", "SUPPQUAL", "SQ--"):
+        return ds.name.startswith(("SUPP", "SQ"))
+    if p == "SPLIT DATASETS":
+        return ds.name != ds.domain and not ds.name.startswith("SUPP")
+    if p.endswith("--"):
+        return ds.name.startswith(p[:-2]) and ds.name != p[:-2]
+    if ds.name.startswith("SUPP") or p.startswith("SUPP"):
+        return ds.name == p
+    return ds.name == p or ds.domain == p
+
+
+def _class_matches(pattern: str, cls: str) -> bool:
+    p = pattern.strip().upper()
+    if p == "ALL":
+        return True
+    if p == "GENERAL OBSERVATIONS":
+        return cls in ("EVENTS", "FINDINGS", "INTERVENTIONS", "FINDINGS ABOUT")
+    if p == "FINDINGS" and cls == "FINDINGS ABOUT":
+        return False
+    return p == cls
+
+
+def in_scope(rule: CoreRule, study: Study, ds) -> bool:
+    if rule.domains_include and not any(_domain_matches(d, ds) for d in rule.domains_include):
+        return False
+    if rule.domains_exclude and any(_domain_matches(d, ds) for d in rule.domains_exclude):
+        return False
+    cls = study.ds_class(ds)
+    if rule.classes_include and not any(_class_matches(c, cls) for c in rule.classes_include):
+        return False
+    if rule.classes_exclude and any(_class_matches(c, cls) for c in rule.classes_exclude):
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------------- checks
+
+def _conditions(node: Any):
+    if isinstance(node, dict):
+        for k in ("all", "any", "not"):
+            if k in node:
+                sub = node[k]
+                for s in (sub if isinstance(sub, list) else [sub]):
+                    yield from _conditions(s)
+                return
+        yield node
+
+
+def unsupported_parts(rule: CoreRule) -> list[str]:
+    """Names of the operators, operations and rule type that this engine cannot run."""
+    out = []
+    if rule.rule_type not in RULE_TYPES:
+        out.append(f"rule type {rule.rule_type!r}")
+    for c in _conditions(rule.check):
+        if c.get("operator") not in OPERATORS:
+            out.append(f"operator {c.get('operator')!r}")
+    for o in rule.operations:
+        if o.get("operator") not in OPERATIONS:
+            out.append(f"operation {o.get('operator')!r}")
+    return list(dict.fromkeys(out))
+
+
+def evaluate(node: Any, w: Work) -> np.ndarray:
+    if "all" in node:
+        out = np.ones(w.n, bool)
+        for s in node["all"]:
+            out &= evaluate(s, w)
+        return out
+    if "any" in node:
+        out = np.zeros(w.n, bool)
+        for s in node["any"]:
+            out |= evaluate(s, w)
+        return out
+    if "not" in node:
+        sub = node["not"]
+        if isinstance(sub, list):
+            return ~evaluate({"all": sub}, w)
+        return ~evaluate(sub, w)
+    fn = OPERATORS.get(node["operator"])
+    if fn is None:
+        raise Unsupported(f"operator {node['operator']!r}")
+    res = np.asarray(fn(w, node))
+    if res.dtype != bool:
+        res = pd.Series(res).fillna(False).astype(bool).to_numpy()
+    return res
+
+
+# --------------------------------------------------------------------------------- frames
+
+def _meta_dataset_row(study: Study, ds) -> dict[str, Any]:
+    size = ds.path.stat().st_size if ds.path and ds.path.exists() else None
+    return {"dataset_name": ds.name, "dataset_label": ds.label,
+            "dataset_location": ds.path.name if ds.path else "", "dataset_size": size,
+            "dataset_domain": ds.domain if "DOMAIN" in ds.data.columns else "",
+            "dataset_columns": ListValue([v.name for v in ds.variables])}
+
+
+def _variable_frame(study: Study, ds) -> pd.DataFrame:
+    data = study.frame(ds.name)
+    emp = {v.name: _empties(data[v.name]) for v in ds.variables if v.name in data.columns}
+    rows = []
+    for i, v in enumerate(ds.variables, 1):
+        e = emp.get(v.name, (True, True))
+        rows.append({"variable_name": v.name, "variable_label": v.label,
+                     "variable_order_number": v.order or i, "variable_size": v.length,
+                     "variable_data_type": v.type, "variable_format": v.format,
+                     "variable_has_empty_values": bool(e[0]), "variable_is_empty": bool(e[1])})
+    df = pd.DataFrame(rows, columns=["variable_name", "variable_label", "variable_order_number",
+                                     "variable_size", "variable_data_type", "variable_format",
+                                     "variable_has_empty_values", "variable_is_empty"])
+    df[ROW] = np.arange(len(df))
+    return df
+
+
+def _empties(s: pd.Series) -> tuple[bool, bool]:
+    from .values import empty_mask
+    m = empty_mask(s)
+    return bool(m.any()), bool(m.all())
+
+
+def _value_frame(study: Study, ds, with_dataset: bool) -> pd.DataFrame:
+    data = study.frame(ds.name)
+    parts = []
+    for i, v in enumerate(ds.variables, 1):
+        if v.name not in data.columns:
+            continue
+        txt = as_text(data[v.name])
+        part = pd.DataFrame({"row_number": np.arange(1, len(data) + 1), "variable_name": v.name,
+                             "variable_value": txt.to_numpy(object),
+                             ROW: np.arange(len(data))})
+        part["variable_label"] = v.label
+        part["variable_order_number"] = v.order or i
+        part["variable_size"] = v.length
+        part["variable_data_type"] = v.type
+        part["variable_format"] = v.format
+        part["variable_value_length"] = txt.str.len().to_numpy()
+        parts.append(part)
+    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["row_number", "variable_name", "variable_value", ROW])
+    if with_dataset:
+        for k, val in _meta_dataset_row(study, ds).items():
+            if not isinstance(val, ListValue):
+                df[k] = val
+    return df
+
+
+def _presence_frame(study: Study) -> pd.DataFrame:
+    row = {ds.domain if "DOMAIN" in ds.data.columns else name: ds.path.name
+           for name, ds in study.datasets.items()}
+    for name, ds in study.datasets.items():
+        row.setdefault(name, ds.path.name)
+    df = pd.DataFrame([row])
+    df[ROW] = 0
+    return df
+
+
+# ------------------------------------------------------------------------------ matching
+
+class MatchMissing(Exception):
+    pass
+
+
+def _find_datasets(study: Study, name: str, ds) -> list:
+    name = name.strip().upper()
+    if name in ("SUPP--", "SUPPQUAL"):
+        return [d for n, d in study.datasets.items() if n == f"SUPP{ds.name}" or
+                n == f"SUPP{ds.domain}"]
+    if name in study.datasets:
+        return [study.datasets[name]]
+    return [d for d in study.datasets.values()
+            if "DOMAIN" in d.data.columns and d.domain == name and not d.name.startswith("SUPP")]
+
+
+def _norm_key(s: pd.Series) -> pd.Series:
+    from .values import norm_text
+    return norm_text(s)
+
+
+def _merge(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
+    name = str(spec["Name"]).strip().upper()
+    keys = [k if isinstance(k, str) else (k.get("left") or k.get("name")) for k in
+            spec.get("Keys") or []]
+    if spec.get("Child") or name == "RELREC" and ds.name != "RELREC":
+        if name == "RELREC" and not spec.get("Child"):
+            return _merge_relrec(study, left, ds, spec)
+        return _merge_parent(study, left, ds, spec)
+    targets = _find_datasets(study, name, ds)
+    if not targets:
+        raise MatchMissing(f"Match Datasets names {name}, which is not in the package")
+    other = targets[0]
+    right = study.frame(other.name).drop(columns=[ROW])
+    keys = [k.replace("--", ds.domain) for k in keys]
+    missing = [k for k in keys if k not in right.columns or k not in left.columns]
+    if missing:
+        raise MissingVariable(missing[0])
+    rename = {}
+    for c in right.columns:
+        if c in keys:
+            continue
+        rename[c] = f"{other.name}.{c}"
+    right = right.rename(columns=rename)
+    for c in list(rename.values()):
+        base = c.split(".", 1)[1]
+        if base not in left.columns:
+            right[base] = right[c]
+    lk = left.assign(**{f"__k{i}": _norm_key(left[k]) for i, k in enumerate(keys)})
+    rk = right.assign(**{f"__k{i}": _norm_key(right[k]) for i, k in enumerate(keys)})
+    rk = rk.drop(columns=keys)
+    kk = [f"__k{i}" for i in range(len(keys))]
+    out = lk.merge(rk, on=kk, how="left").drop(columns=kk)
+    return out
+
+
+def _merge_parent(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
+    """The dataset is a child (SUPP--, CO, RELREC): each record is joined with the parent record
+    that its RDOMAIN/USUBJID/IDVAR/IDVARVAL point to; the parent's variables join the frame."""
+    if "RDOMAIN" not in left.columns:
+        raise MissingVariable("RDOMAIN")
+    out = left.copy()
+    idvar = as_text(left["IDVAR"]) if "IDVAR" in left.columns else pd.Series([""] * len(left))
+    idval = _norm_key(left["IDVARVAL"]) if "IDVARVAL" in left.columns else \
+        pd.Series([""] * len(left))
+    rdom = as_text(left["RDOMAIN"])
+    added: dict[str, np.ndarray] = {}
+    for (dom, var), rows in left.groupby([rdom, idvar], sort=False).groups.items():
+        parents = _find_datasets(study, dom, ds) if dom else []
+        if not parents:
+            continue
+        pf = study.frame(parents[0].name)
+        rows = np.asarray(rows)
+        sub = pd.DataFrame({"u": as_text(left.loc[rows, "USUBJID"]).to_numpy(object)
+                            if "USUBJID" in left.columns else "",
+                            "v": idval.loc[rows].to_numpy(object) if var else "",
+                            "_i": rows})
+        if var and var not in pf.columns:
+            continue
+        right = pd.DataFrame({"u": as_text(pf["USUBJID"]).to_numpy(object)
+                              if "USUBJID" in pf.columns else "",
+                              "v": _norm_key(pf[var]).to_numpy(object) if var else ""})
+        right["_p"] = np.arange(len(pf))
+        right = right.drop_duplicates(["u", "v"])
+        m = sub.merge(right, on=["u", "v"], how="left")
+        hit = m["_p"].notna().to_numpy()
+        for c in pf.columns:
+            if c == ROW:
+                continue
+            arr = added.setdefault(c, np.full(len(left), None, object))
+            vals = pf[c].to_numpy(object)
+            idx = m["_i"].to_numpy()[hit]
+            arr[idx] = vals[m["_p"].to_numpy()[hit].astype(int)]
+    for c, arr in added.items():
+        if c in out.columns:
+            out[f"{c}.parent"] = arr
+            if c not in ("USUBJID", "STUDYID", "DOMAIN"):
+                pass
+        else:
+            out[c] = arr
+    return out
+
+
+def _merge_relrec(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
+    """Records of the dataset related (RELREC, same RELID) to records of other datasets: the
+    related record's variables join as ``RELREC.**NAME`` (``**`` its domain prefix)."""
+    if "RELREC" not in study.datasets:
+        raise MatchMissing("Match Datasets names RELREC, which is not in the package")
+    rel = study.frame("RELREC")
+    need = [c for c in ("RDOMAIN", "IDVAR", "IDVARVAL", "RELID") if c not in rel.columns]
+    if need:
+        raise MissingVariable(need[0])
+    rel = pd.DataFrame({"USUBJID": as_text(rel["USUBJID"]) if "USUBJID" in rel.columns else "",
+                        "RDOMAIN": as_text(rel["RDOMAIN"]), "IDVAR": as_text(rel["IDVAR"]),
+                        "IDVARVAL": _norm_key(rel["IDVARVAL"]), "RELID": as_text(rel["RELID"])})
+    mine = rel[rel["RDOMAIN"] == ds.domain]
+    others = rel[rel["RDOMAIN"] != ds.domain]
+    pairs = mine.merge(others, on=["USUBJID", "RELID"], suffixes=("", "_o"))
+    out_rows = []
+    for (var, odom, ovar), grp in pairs.groupby(["IDVAR", "RDOMAIN_o", "IDVAR_o"], sort=False):
+        if var not in left.columns:
+            continue
+        parents = _find_datasets(study, odom, ds)
+        if not parents or ovar not in study.frame(parents[0].name).columns:
+            continue
+        pf = study.frame(parents[0].name)
+        p = parents[0].domain
+        lk = pd.DataFrame({"USUBJID": as_text(left["USUBJID"]).to_numpy(object),
+                           "IDVARVAL": _norm_key(left[var]).to_numpy(object),
+                           "_l": np.arange(len(left))})
+        a = lk.merge(grp[["USUBJID", "IDVARVAL", "IDVARVAL_o"]], on=["USUBJID", "IDVARVAL"])
+        rk = pd.DataFrame({"USUBJID": as_text(pf["USUBJID"]).to_numpy(object),
+                           "IDVARVAL_o": _norm_key(pf[ovar]).to_numpy(object),
+                           "_r": np.arange(len(pf))})
+        b = a.merge(rk, on=["USUBJID", "IDVARVAL_o"])
+        if not len(b):
+            continue
+        piece = left.iloc[b["_l"].to_numpy()].reset_index(drop=True)
+        for c in pf.columns:
+            if c == ROW:
+                continue
+            nm = "RELREC." + ("**" + c[len(p):] if c.startswith(p) and c != p else c)
+            piece[nm] = pf[c].to_numpy(object)[b["_r"].to_numpy()]
+        out_rows.append(piece)
+    if not out_rows:
+        return left.iloc[0:0].copy()
+    return pd.concat(out_rows, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------- run
+
+def _frame_for(rule: CoreRule, study: Study, ds) -> pd.DataFrame:
+    t = rule.rule_type
+    if t == "Record Data":
+        return study.frame(ds.name)
+    if t == "Dataset Metadata Check":
+        row = _meta_dataset_row(study, ds)
+        df = pd.DataFrame([{k: (v if not isinstance(v, ListValue) else None)
+                            for k, v in row.items()}])
+        df["dataset_columns"] = pd.Series([row["dataset_columns"].values], dtype=object)
+        df[ROW] = 0
+        return df
+    if t in ("Variable Metadata Check", "Variable Metadata Check against Library Metadata"):
+        df = _variable_frame(study, ds)
+        if t.endswith("Library Metadata"):
+            df = _with_library(study, ds, df)
+        return df
+    if t == "Value Check with Variable Metadata":
+        return _value_frame(study, ds, with_dataset=False)
+    if t == "Value Check with Dataset Metadata":
+        return _value_frame(study, ds, with_dataset=True)
+    raise Unsupported(f"rule type {t!r}")
+
+
+def _with_library(study: Study, ds, df: pd.DataFrame) -> pd.DataFrame:
+    igd = study.ig(ds)
+    if igd is None:
+        raise Unsupported(f"{study.product} {study.version} metadata for dataset {ds.name}")
+    lib = {v.name: v for v in igd.variables}
+    for col, attr in (("library_variable_name", "name"), ("library_variable_label", "label"),
+                      ("library_variable_role", "role"), ("library_variable_core", "core"),
+                      ("library_variable_order_number", "order"),
+                      ("library_variable_data_type", "type")):
+        df[col] = [getattr(lib[n], attr) if n in lib else None for n in df["variable_name"]]
+    return df
+
+
+def _outputs(rule: CoreRule, w: Work, rows: np.ndarray) -> tuple[tuple[str, ...], list[tuple]]:
+    names = tuple(w.name(v) for v in rule.output_variables)
+    cols = []
+    for n in names:
+        if w.has(n):
+            s = w.col(n)
+            cols.append(s.to_numpy(object)[rows])
+        else:
+            cols.append(np.full(len(rows), "Not in dataset", object))
+    values = list(zip(*cols)) if cols else [()] * len(rows)
+    return names, values
+
+
+def _run_dataset(rule: CoreRule, study: Study, ds) -> list[Finding]:
+    df = _frame_for(rule, study, ds)
+    if rule.rule_type == "Record Data":
+        for spec in rule.match:
+            df = _merge(study, df, ds, spec)
+    w = Work(df.reset_index(drop=True), study.prefix(ds))
+    if "DOMAIN" in ds.data.columns:
+        vals = [v for v in pd.unique(as_text(ds.data["DOMAIN"])) if v]
+        w.domain = vals[0] if len(vals) == 1 else ""
+    for op in rule.operations:
+        w.ops[op["id"]] = run_operation(op, study, ds, w)
+    mask = evaluate(rule.check, w)
+    return _findings(rule, study, ds.name, w, mask)
+
+
+def _findings(rule, study, dsname: str, w: Work, mask: np.ndarray) -> list[Finding]:
+    hits = np.nonzero(mask)[0]
+    if not len(hits):
+        return []
+    if rule.sensitivity != "Record" or rule.rule_type == "Domain Presence Check":
+        names, values = _outputs(rule, w, hits[:1])
+        return [Finding(dsname, None, names, values[0])]
+    rowids = w.df[ROW].to_numpy()[hits] if ROW in w.df.columns else hits
+    _, first = np.unique(rowids, return_index=True)
+    hits, rowids = hits[first], rowids[first]
+    names, values = _outputs(rule, w, hits)
+    usub = (as_text(w.df["USUBJID"]).to_numpy(object)[hits] if "USUBJID" in w.df.columns
+            else [""] * len(hits))
+    return [Finding(dsname, int(r) + 1, names, v, u) for r, v, u in zip(rowids, values, usub)]
+
+
+def run_rule(rule: CoreRule, study: Study) -> RuleRun:
+    missing = unsupported_parts(rule)
+    if missing:
+        return RuleRun(rule, "skipped", "not supported by this engine: " + ", ".join(missing))
+    if any(x in rule.rule_type for x in _NEEDS_DEFINE) and study.package.define_path is None:
+        return RuleRun(rule, "skipped", "needs a define.xml (rule type "
+                                        f"{rule.rule_type!r})")
+    if any(x in rule.rule_type for x in _NEEDS_DEFINE):
+        return RuleRun(rule, "skipped", f"rule type {rule.rule_type!r} is not supported yet")
+    if rule.rule_type == "Domain Presence Check":
+        w = Work(_presence_frame(study), "")
+        try:
+            for op in rule.operations:
+                w.ops[op["id"]] = run_operation(op, study, None, w)
+            mask = evaluate(rule.check, w)
+        except (Unsupported, MatchMissing) as e:
+            return RuleRun(rule, "skipped", str(e))
+        except MissingVariable as e:
+            return RuleRun(rule, "ran", "", [], ("STUDY",), (f"STUDY: {e} not present",))
+        return RuleRun(rule, "ran", "", _findings(rule, study, "STUDY", w, mask), ("STUDY",))
+    findings: list[Finding] = []
+    ran, skipped = [], []
+    for name, ds in study.datasets.items():
+        if not in_scope(rule, study, ds):
+            continue
+        try:
+            findings.extend(_run_dataset(rule, study, ds))
+            ran.append(name)
+        except MissingVariable as e:
+            skipped.append(f"{name}: variable {e} not in the dataset")
+        except (Unsupported, MatchMissing) as e:
+            skipped.append(f"{name}: {e}")
+    if not ran:
+        reason = "; ".join(skipped[:3]) + (f"; ... ({len(skipped)} datasets)"
+                                          if len(skipped) > 3 else "") if skipped \
+            else "no dataset in scope"
+        return RuleRun(rule, "skipped", reason, skipped_datasets=tuple(skipped),
+                       not_applicable=not skipped)
+    return RuleRun(rule, "ran", "", findings, tuple(ran), tuple(skipped))

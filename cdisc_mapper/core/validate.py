@@ -1,0 +1,174 @@
+"""CORE rules alongside the product's own catalogue in ``cdisc-map validate --core-rules DIR``.
+
+Each CORE rule becomes one entry of the rule status list (id ``CORE-NNNNNN``, its authority ids
+CGxxxx/FBxxxx with their citations) and its findings join the one finding table, with two added
+columns: ``authority`` (the CORE rule's authority ids) and ``also_by`` (the product's own rules
+that found the same defect).  Where one of the product's rules implements the same authority
+rule (its ``authority`` or ``related`` ids) and reports the same dataset record, the defect is
+reported once, by the CORE rule, and the product's rule is named in ``also_by``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+
+from cdisc_mapper.validate.catalogue import Rule
+from cdisc_mapper.validate.engine import REPORT_COLUMNS, RuleStatus
+
+from .engine import run_rule
+from .rules import CoreRule, load_rules
+from .testcases import study_for
+
+__all__ = ["run_core_rules", "as_catalogue_rule"]
+
+
+def as_catalogue_rule(r: CoreRule, product: str, version: str) -> Rule:
+    ids = r.authority_ids(product, version)
+    org = next((a.organization for a in r.authorities if a.id == (ids[0] if ids else "")), "")
+    severity = "error" if r.executability.lower().startswith("fully") else "warning"
+    return Rule(id=r.id, check="core", severity=severity, message=r.message,
+                description=r.description or r.message, family="core",
+                authority={"organization": org or "CDISC", "id": ids[0]} if ids else None,
+                related=tuple({"organization": org or "CDISC", "id": i} for i in ids[1:]),
+                citation=r.citation(product, version),
+                sensitivity="dataset" if r.sensitivity != "Record" else "record",
+                source=r.file)
+
+
+def _text(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return "" if v != v else (f"{v:.0f}" if v.is_integer() else repr(v))
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(map(_text, v)) + "]"
+    return str(v)
+
+
+def run_core_rules(package, paths, *, ct=None, findings: pd.DataFrame,
+                   statuses: list[RuleStatus], max_findings: int = 10_000,
+                   progress=None) -> tuple[pd.DataFrame, list[RuleStatus], dict]:
+    """Run the CORE rules under ``paths`` on ``package``; returns the merged finding table, the
+    statuses (ours then CORE's) and a summary for the report header."""
+    rules = load_rules(paths)
+    study = study_for(package, ct=ct)
+    frames, core_statuses = [], []
+    applicable = 0
+    for r in rules:
+        cat = as_catalogue_rule(r, study.product, study.version)
+        if not r.applies_to(study.product, study.version):
+            core_statuses.append(RuleStatus(cat, "skipped", f"published for "
+                                            f"{_standards(r)}, not {study.product} "
+                                            f"{study.version}"))
+            continue
+        applicable += 1
+        t0 = time.perf_counter()
+        try:
+            run = run_rule(r, study)
+        except Exception as exc:   # one rule failing is reported; the others still run
+            core_statuses.append(RuleStatus(cat, "error", f"{type(exc).__name__}: {exc}",
+                                            seconds=time.perf_counter() - t0))
+            continue
+        dt = time.perf_counter() - t0
+        if run.status == "skipped":
+            core_statuses.append(RuleStatus(cat, "skipped", run.reason, seconds=dt))
+        elif not run.findings:
+            core_statuses.append(RuleStatus(cat, "passed", "", seconds=dt,
+                                            datasets=run.datasets))
+        else:
+            rows = [{
+                "rule": r.id, "severity": cat.severity, "dataset": f.dataset,
+                "variable": ", ".join(f.variables), "record": f.record, "usubjid": f.usubjid,
+                "value": "; ".join(f"{n}={_text(v)}" for n, v in zip(f.variables, f.values)),
+                "message": r.message.replace("--", study.datasets[f.dataset].domain)
+                if f.dataset in study.datasets else r.message,
+                "authority": ", ".join(r.authority_ids(study.product, study.version)),
+            } for f in run.findings]
+            frame = pd.DataFrame(rows)
+            per = {str(k): int(v) for k, v in frame["dataset"].value_counts(sort=False).items()}
+            total = len(frame)
+            if max_findings and total > max_findings:
+                frame = frame.iloc[:max_findings]
+            frames.append(frame)
+            core_statuses.append(RuleStatus(cat, "issues", "", found=total, kept=len(frame),
+                                            seconds=dt, datasets=run.datasets,
+                                            per_dataset=per))
+        if progress:
+            progress(cat, core_statuses[-1])
+    core = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=list(REPORT_COLUMNS) + ["authority"])
+    findings, statuses = _dedupe(findings, statuses, core, rules, study)
+    merged = pd.concat([findings, core], ignore_index=True) if len(core) else findings
+    for c in ("authority", "also_by"):
+        if c not in merged.columns:
+            merged[c] = ""
+        merged[c] = merged[c].fillna("")
+    merged["record"] = pd.array(pd.to_numeric(merged["record"], errors="coerce"), dtype="Int64")
+    rank = {"error": 0, "warning": 1, "notice": 2}
+    merged = merged.assign(_s=merged["severity"].map(rank)).sort_values(
+        ["_s", "rule", "dataset", "record"], kind="stable").drop(columns="_s")
+    summary = {"files": [str(p) for p in paths], "rules": len(rules), "applicable": applicable,
+               "standard": f"{study.product} {study.version}"}
+    return merged.reset_index(drop=True), statuses + core_statuses, summary
+
+
+def _standards(r: CoreRule) -> str:
+    return ", ".join(dict.fromkeys(f"{n} {v}" for n, v in r.standards)) or "no standard"
+
+
+def _dedupe(findings: pd.DataFrame, statuses: list[RuleStatus], core: pd.DataFrame,
+            rules: list[CoreRule], study) -> tuple[pd.DataFrame, list[RuleStatus]]:
+    """Drop the product's findings that a CORE rule of the same authority id reports on the
+    same dataset and record; name the product's rule in the CORE finding's ``also_by``."""
+    if not len(core) or not len(findings):
+        return findings, statuses
+    ours = {}
+    for st in statuses:
+        ids = {st.rule.authority_id, *(x["id"] for x in st.rule.related)} - {""}
+        if ids:
+            ours[st.rule.id] = ids
+    if not ours:
+        return findings, statuses
+    by_id = {r.id: set(r.authority_ids()) for r in rules}
+    core = core.copy()
+    core["also_by"] = ""
+    drop = pd.Series(False, index=findings.index)
+    for our_id, ids in ours.items():
+        same = [cid for cid, aids in by_id.items() if aids & ids]
+        if not same:
+            continue
+        mine = findings["rule"] == our_id
+        if not mine.any():
+            continue
+        theirs = core[core["rule"].isin(same)]
+        keys = set(zip(theirs["dataset"], theirs["record"].map(_rec)))
+        ds_level = {d for d, r in keys if r is None}
+        hit = mine & pd.Series([(d, _rec(r)) in keys or d in ds_level for d, r in
+                                zip(findings["dataset"], findings["record"])],
+                               index=findings.index)
+        if not hit.any():
+            continue
+        drop |= hit
+        hk = set(zip(findings.loc[hit, "dataset"], findings.loc[hit, "record"].map(_rec)))
+        mark = core["rule"].isin(same) & pd.Series(
+            [(d, _rec(r)) in hk or _rec(r) is None and d in {x for x, _ in hk}
+             for d, r in zip(core["dataset"], core["record"])], index=core.index)
+        core.loc[mark, "also_by"] = core.loc[mark, "also_by"].map(
+            lambda s, o=our_id: ", ".join(x for x in (s, o) if x))
+        for st in statuses:
+            if st.rule.id == our_id:
+                n = int(hit.sum())
+                st.found = max(0, st.found - n)
+                st.kept = max(0, st.kept - n)
+                st.reason = (f"{n} finding(s) reported once, by "
+                             f"{', '.join(sorted(set(core.loc[mark, 'rule'])))}")
+                if st.found == 0:
+                    st.status = "passed"
+                    st.per_dataset = {}
+    return findings[~drop], statuses
+
+
+def _rec(r):
+    return None if r is None or pd.isna(r) else int(r)
