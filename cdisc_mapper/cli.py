@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
 from . import __version__
-from .errors import CdiscMapperError, UsageError
+from .errors import CdiscMapperError, UsageError, os_error_message
 
 MAIN_HELP = """\
-Turn raw CRF data into CDISC SDTM packages, driven by declarative mapping files.
+Turn raw CRF data into a CDISC submission package, driven by declarative mapping files:
+SDTM datasets (XPT v5 and Dataset-JSON), ADaM datasets, define.xml/define.html for both,
+the publication's results tables, and a conformance validation report.
 
 examples:
-  cdisc-map convert                          convert the bundled sample study into ./out
+  cdisc-map convert                          convert the sample studies into ./out
+                                             (SDTM, ADaM, define, results, validation)
   cdisc-map convert mappings/ADT2002-P2/study.yaml --out /tmp/pkg
   cdisc-map check                            check every mapping file, run nothing
   cdisc-map results out/ADT2002-P2           the publication's tables from the ADaM files
   cdisc-map validate out/ADT2002-P2 --format html,xlsx,json,junit --out reports
   cdisc-map trace out/ADT2002-P2 AE --usubjid ADT2002-P2-01-001 --seq 1
-  cdisc-map synth --study ADT2002-P2 --subjects 10000 --out /tmp/big
+  cdisc-map synth --study ADT2002-P2 --subjects 10000 --out big
   cdisc-map docs                             write the mapping-language reference
 """
 
@@ -58,13 +62,20 @@ def _studies(args_files: list[str]) -> list[Path]:
     return out
 
 
+def _folder(value: str) -> str:
+    """An --out value: a folder name, never empty (an empty one would mean the current folder)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("must name a folder (an empty --out would write into "
+                                         "the current folder)")
+    return value
+
+
 class Reporter:
     def __init__(self, verbosity: int):
-        self.verbosity = verbosity
+        from .progress import Progress
 
-    def info(self, msg: str) -> None:
-        if self.verbosity >= 1:
-            print(msg, file=sys.stderr, flush=True)
+        self.verbosity = verbosity
+        self.info = Progress("auto" if verbosity >= 1 else "quiet")
 
     def detail(self, msg: str) -> None:
         if self.verbosity >= 2:
@@ -75,22 +86,32 @@ class Reporter:
             print(msg, flush=True)
 
 
-def _validate_written(res, ct):
-    """Validate a package just written; its reports name the package relative to the output
-    root and carry the package's own timestamp, so reruns give identical files."""
+def _validate_staged(folder: Path, created: datetime, ct):
+    """Validate a package just written, in its staging folder before it replaces the previous
+    one (a run stopped here leaves the previous package whole, reports included).  The folder
+    has the package's final name, so its reports name the package relative to the output root;
+    they carry the package's own timestamp, so reruns give identical files."""
     import os
 
     from .validate import validate
 
     here = Path.cwd()
-    os.chdir(res.out_dir.parent)
+    os.chdir(folder.parent)
     try:
-        v = validate(Path(res.out_dir.name), ct=ct)
+        v = validate(Path(folder.name), ct=ct)
     finally:
         os.chdir(here)
-    v.reproducible(res.created)
-    v.write_reports(res.out_dir / "reports", ("json", "html"))
+    v.reproducible(created)
+    v.write_reports(folder / "reports", ("json", "html"))
     return v
+
+
+def _written(folder: Path) -> list[str]:
+    """The files a reader opens first, as they are in a written study folder."""
+    names = ["tabulations/sdtm/define.html", "analysis/adam/define.html",
+             "analysis/adam/results/results.html", "reports/validation.html",
+             "reports/data-problems.csv"]
+    return [str(folder / n) for n in names if (folder / n).is_file()]
 
 
 def cmd_convert(args, rep: Reporter) -> int:
@@ -111,16 +132,22 @@ def cmd_convert(args, rep: Reporter) -> int:
     results = []
     for i, sf in enumerate(studies, 1):
         rep.info(f"[{i}/{len(studies)}] {sf}")
+        checked = []
+
+        def before_swap(folder: Path, stamp: datetime) -> None:
+            if not args.no_validate:
+                rep.info(f"{folder.name}: validating the package")
+                checked.append(_validate_staged(folder, stamp, ct))
+                rep.info(f"{folder.name}: {checked[-1].summary()}")
+
         res = convert_study(sf, out, ct_file=ct, allow_problems=args.allow_problems,
                             created=created, progress=rep.info, xpt_engine=args.xpt_writer,
-                            analysis=not args.sdtm_only)
+                            analysis=not args.sdtm_only, before_swap=before_swap)
         results.append(res)
         for note in res.notes:
             rep.detail(f"  note: {note}")
-        if not args.no_validate:
-            v = _validate_written(res, ct)
-            res.validation = v
-            rep.info(f"{res.study.id}: {v.summary()}")
+        if checked:
+            res.validation = checked[0]
     rep.out("")
     rep.out(f"{'study':<12} {'datasets':>8} {'records':>10} {'problems':>8} {'findings':>17}"
             "  folder")
@@ -138,6 +165,9 @@ def cmd_convert(args, rep: Reporter) -> int:
                 f"{found:>17}  {r.out_dir}")
     rep.out(f"done in {time.perf_counter() - t0:.1f} s; SDTM in tabulations/sdtm, ADaM and "
             "results in analysis/adam, data problems and validation reports in reports/")
+    for r in results:
+        for path in _written(r.out_dir):
+            rep.out(f"  {path}")
     if failed:
         print(f"error: the written package has conformance findings at or above "
               f"{args.fail_on}; see reports/validation.html", file=sys.stderr)
@@ -387,15 +417,43 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     rep = Reporter(-1 if args.quiet else 1 + args.verbose)
+    previous = _stop_on_sigterm()
     try:
         return args.func(args, rep)
     except CdiscMapperError as e:
         for line in str(e).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:               # the operating system refused a file: name it, exit 2
+        print(f"error: {os_error_message(e)}", file=sys.stderr)
+        return 2
+    except Terminated:
+        print("terminated; nothing half-written was left", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted; nothing half-written was left", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (sent by timeout, a CI cancel, docker stop): unwinds like Ctrl-C, so every
+    staging folder and temporary file is removed on the way out."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def _stop_on_sigterm():
+    """Turn SIGTERM into :class:`Terminated` while a command runs (main thread only)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 if __name__ == "__main__":

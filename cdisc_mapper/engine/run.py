@@ -17,6 +17,7 @@ from collections.abc import Callable
 from ..errors import DataError, Problem
 from ..io.atomic import replaced_folder
 from ..mapping.study import Study, load_study
+from ..progress import steps
 from ..spec.model import Codelist, DatasetSpec, Term
 from ..standards import (bundled_ct, bundled_ct_version, ct_version_from_path, load_ct,
                          load_standard)
@@ -112,7 +113,7 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
     state = RunState(study, standard, codelists, ct_version=ct_version)
     finals: dict[str, Final] = {}
     notes: list[str] = []
-    for name in _order(study):
+    for name in steps(progress, _order(study), f"{study.id} SDTM"):
         t0 = time.perf_counter()
         mapping = study.datasets[name]
         final = finalize(state, build(state, mapping))
@@ -197,14 +198,17 @@ def data_cutoff(finals: dict[str, Final]) -> datetime:
 def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = None,
                   allow_problems: bool = False, created: datetime | None = None,
                   progress: Callable[[str], None] | None = None,
-                  xpt_engine: str = "native", analysis: bool = False) -> StudyResult:
+                  xpt_engine: str = "native", analysis: bool = False,
+                  before_swap: Callable[[Path, datetime], None] | None = None) -> StudyResult:
     """Build a study and write its SDTM package under ``out_root/<STUDYID>/``.
 
     With ``analysis``, the study's ADaM datasets are then derived from the SDTM files just
     written, with their define.xml and the results tables, into the same staging folder: the
     whole study folder is replaced at once or not at all.  The SDTM tables are released from
     memory before ADaM runs (ADaM reads the written files), so ``datasets[*].data`` is then
-    empty and ``record_counts`` holds the counts."""
+    empty and ``record_counts`` holds the counts.  ``before_swap(folder, created)`` runs on the
+    complete staged folder before it replaces the previous one (the validation of the package:
+    a run stopped there leaves the previous package whole)."""
     from .output import write_package
 
     t0 = time.perf_counter()
@@ -231,6 +235,8 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
             adam, more = write_analysis(state, staging, stamp, progress)
             files += more
             counts.update({n: len(df) for n, df in adam.data.items()})
+        if before_swap is not None:
+            before_swap(staging, stamp)
     files = [target / f.relative_to(staging) for f in files]
     return StudyResult(state.study, target, finals, specs, state.problems, notes, files,
                        time.perf_counter() - t0, counts, adam, stamp)
