@@ -185,6 +185,7 @@ def cmd_define(args, rep: Reporter) -> int:
         if not (folder / SDTM_DIR).is_dir():
             raise UsageError(f"no SDTM package in {folder / SDTM_DIR}: run cdisc-map convert "
                              "first (define describes the files it wrote)")
+        _same_datasets(folder / SDTM_DIR, finals)
         created = datetime.fromisoformat(args.timestamp) if args.timestamp else data_cutoff(finals)
         specs = {n: f.spec for n, f in finals.items()}
         paths = write_sdtm_define(state, finals, specs, folder, created)
@@ -193,6 +194,24 @@ def cmd_define(args, rep: Reporter) -> int:
             paths = _adam_define(state, folder, created)
             rep.out(f"{state.study.id}: wrote {paths[0]} and {paths[1].name}")
     return 0
+
+
+def _same_datasets(folder: Path, finals: dict) -> None:
+    """define.xml describes exactly the XPT files in the folder: stop when the mappings and the
+    written files no longer match (a mapping deleted or added since the last convert)."""
+    on_disk = {p.stem.upper() for p in folder.glob("*.xpt")}
+    mapped = set(finals)
+    extra, missing = sorted(on_disk - mapped), sorted(mapped - on_disk)
+    if extra or missing:
+        what = []
+        if extra:
+            what.append(f"no mapping builds {', '.join(extra)} any more, but "
+                        f"{', '.join(n.lower() + '.xpt' for n in extra)} is still there")
+        if missing:
+            what.append(f"{', '.join(n.lower() + '.xpt' for n in missing)} missing although "
+                        "the mappings build it")
+        raise UsageError(f"{'; '.join(what)}: define.xml must describe exactly the datasets of "
+                         "the folder; run cdisc-map convert to rewrite the package", file=str(folder))
 
 
 def _adam_define(state, folder: Path, created: datetime) -> list[Path]:
@@ -234,6 +253,11 @@ def cmd_check(args, rep: Reporter) -> int:
     return 0
 
 
+SYNTH_OUT = "synth-out"
+"""Where ``synth`` writes without --out: a new folder of the current one, never the bundled
+samples (``--out samples`` rewrites those on purpose)."""
+
+
 def cmd_synth(args, rep: Reporter) -> int:
     from .synth import STUDIES, write_study
 
@@ -241,10 +265,10 @@ def cmd_synth(args, rep: Reporter) -> int:
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
     studies = STUDIES if args.study == "all" else (args.study,)
-    root = Path(args.out) if args.out else _project_root() / "samples"
+    root = Path(args.out or SYNTH_OUT)
     for s in studies:
         t0 = time.perf_counter()
-        folder = root / s if (args.out is None or len(studies) > 1 or args.nest) else root
+        folder = root / s if (len(studies) > 1 or args.nest) else root
         paths = write_study(folder, s, seed=seed, n_subjects=args.subjects)
         rep.out(f"{s}: {len(paths)} raw forms in {folder} ({time.perf_counter() - t0:.1f} s)")
     return 0
@@ -293,18 +317,25 @@ def build_parser() -> argparse.ArgumentParser:
                         help="say more (notes such as expected variables added empty)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser("convert", parents=[common], help="convert studies to SDTM packages",
+    c = sub.add_parser("convert", parents=[common],
+                       help="convert studies to SDTM, ADaM, define, results and validation",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Convert one or more studies (their study.yaml files) into "
-                       "SDTM packages: OUT/<STUDYID>/tabulations/sdtm/<dataset>.xpt and .json, "
-                       "lineage.json, and reports/data-problems.csv.  Nothing is written when "
-                       "a mapping or the data has an error.",
+                       "submission packages,\none folder OUT/<STUDYID> each:\n"
+                       "  tabulations/sdtm/  SDTM datasets (<dataset>.xpt and .json), define.xml,\n"
+                       "                     define.html, lineage.json\n"
+                       "  analysis/adam/     ADaM datasets, their define.xml and define.html,\n"
+                       "                     results/ (the publication's tables, results.html)\n"
+                       "  reports/           validation.html and .json (conformance),\n"
+                       "                     data-problems.csv\n"
+                       "Nothing is written when a mapping or the data has an error; the previous "
+                       "folder\nis replaced whole, once everything is written and validated.",
                        epilog="examples:\n  cdisc-map convert\n"
                               "  cdisc-map convert mappings/ADT2002-P2 --out pkg -v\n"
                               "  cdisc-map convert --ct SDTM_Terminology_2025-03-28.txt\n")
     c.add_argument("studies", nargs="*", metavar="STUDY",
                    help="study.yaml files or their folders (default: every mappings/*/study.yaml)")
-    c.add_argument("--out", default="out", help="output root folder (default ./out)")
+    c.add_argument("--out", default="out", type=_folder, help="output root folder (default ./out)")
     c.add_argument("--ct", help="a full NCI EVS SDTM CT file (tab-separated) to use instead of "
                                 "the bundled terms")
     c.add_argument("--allow-problems", action="store_true",
@@ -325,15 +356,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "both give byte-identical files")
     c.set_defaults(func=cmd_convert)
 
-    df = sub.add_parser("define", parents=[common], help="regenerate define.xml and define.html",
+    df = sub.add_parser("define", parents=[common],
+                        help="regenerate define.xml and define.html (SDTM and ADaM)",
                         description="Regenerate define.xml (Define-XML 2.1) and define.html of the "
                         "SDTM and ADaM packages from the mappings and specs, without rewriting "
                         "the datasets.",
                         epilog="examples:\n  cdisc-map define\n  cdisc-map define "
                                "mappings/ADT2002-P2 --out pkg",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    df.add_argument("studies", nargs="*", metavar="STUDY")
-    df.add_argument("--out", default="out", help="output root folder of the packages (default ./out)")
+    df.add_argument("studies", nargs="*", metavar="STUDY",
+                    help="study.yaml files or their folders (default: every mappings/*/study.yaml)")
+    df.add_argument("--out", default="out", type=_folder,
+                    help="output root folder of the packages (default ./out)")
     df.add_argument("--ct", help="the full NCI EVS SDTM CT file the packages were converted with")
     df.add_argument("--timestamp", help="creation date-time (default: the data cut-off)")
     df.set_defaults(func=cmd_define)
@@ -350,28 +384,33 @@ def build_parser() -> argparse.ArgumentParser:
     rs.add_argument("--study", help="study id (default: the folder name)")
     rs.set_defaults(func=cmd_results)
 
-    k = sub.add_parser("check", parents=[common], help="validate mapping files without running",
+    k = sub.add_parser("check", parents=[common],
+                       help="check the mapping files (SDTM and ADaM) without running",
                        description="Load every study file and the mappings it includes, check "
                        "each against its JSON Schema and the study design; report every mistake "
                        "by file, line and key.",
                        epilog="example:\n  cdisc-map check mappings/ADT2002-P1/study.yaml",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    k.add_argument("studies", nargs="*", metavar="STUDY")
+    k.add_argument("studies", nargs="*", metavar="STUDY",
+                   help="study.yaml files or their folders (default: every mappings/*/study.yaml)")
     k.set_defaults(func=cmd_check)
 
     s = sub.add_parser("synth", parents=[common], help="write synthetic raw CRF data",
                        description="Write the seeded synthetic raw data of the sample study. "
                        "With the default seed and size it reproduces the published results; any "
                        "size can be written for benchmarks.",
-                       epilog="examples:\n  cdisc-map synth                 (re)write samples/\n"
+                       epilog="examples:\n  cdisc-map synth                 write ./synth-out/<STUDY>/\n"
                               "  cdisc-map synth --study ADT2002-P2 --subjects 10000 --out big",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("--study", default="all", help="ADT2002-P1, ADT2002-P2 or all (default)")
     s.add_argument("--subjects", type=int, default=None, help="number of subjects "
                    "(default: the published size)")
     s.add_argument("--seed", type=int, default=None, help="random seed (default: the sample's)")
-    s.add_argument("--out", help="folder (default: samples/<STUDY>)")
-    s.add_argument("--nest", action="store_true", help="write into OUT/<STUDY>")
+    s.add_argument("--out", type=_folder, help=f"folder for the raw CSV forms (default: "
+                   f"./{SYNTH_OUT}, with one subfolder per study when there are several; "
+                   "--out samples rewrites the bundled samples)")
+    s.add_argument("--nest", action="store_true",
+                   help="write into OUT/<STUDY> even for one study")
     s.set_defaults(func=cmd_synth)
 
     from .validate.cli import add_parser as add_validate_parser
@@ -383,7 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "with its parameters and an example) from the schema and the methods.",
                        epilog="examples:\n  cdisc-map docs\n  cdisc-map docs --out /tmp/ref",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    d.add_argument("--out", help="folder (default docs/): mapping-language.md (SDTM) and "
+    d.add_argument("--out", type=_folder,
+                   help="folder (default docs/): mapping-language.md (SDTM) and "
                                  "adam-language.md (ADaM)")
     d.set_defaults(func=cmd_docs)
 
@@ -392,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "codelist files, for editors that validate YAML as you type.",
                         epilog="example:\n  cdisc-map schema --out schemas",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    sc.add_argument("--out", default="schemas", help="folder (default ./schemas)")
+    sc.add_argument("--out", default="schemas", type=_folder, help="folder (default ./schemas)")
     sc.set_defaults(func=cmd_schema)
 
     t = sub.add_parser("trace", parents=[common], help="show where a record's values came from",
@@ -403,8 +443,8 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     t.add_argument("package", help="a study's output folder, e.g. out/ADT2002-P2")
     t.add_argument("dataset", help="dataset name, e.g. AE")
-    t.add_argument("--usubjid")
-    t.add_argument("--seq", type=int)
+    t.add_argument("--usubjid", help="the record's USUBJID")
+    t.add_argument("--seq", type=int, help="the record's --SEQ (with --usubjid)")
     t.add_argument("--record", type=int, help="1-based record number instead of usubjid/seq")
     t.set_defaults(func=cmd_trace)
     return p

@@ -6,7 +6,7 @@ import csv
 import json
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import InputError, UsageError
 from .io.datasetjson import read_dataset_json
 
 SDTM = Path("tabulations") / "sdtm"
@@ -29,7 +29,18 @@ def trace(package: Path, dataset: str, *, usubjid: str | None = None, seq: int |
     lin_path = folder / "lineage.json"
     if not lin_path.is_file():
         raise UsageError(f"no lineage.json in {folder}: is {package} a converted study folder?")
-    lineage = json.loads(lin_path.read_text(encoding="utf-8"))
+    try:
+        lineage = json.loads(lin_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON ({e.msg}, line {e.lineno} column {e.colno}): the file "
+                         "is damaged or truncated; convert the study again", file=str(lin_path)
+                         ) from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"not UTF-8 text ({e.reason} at byte {e.start})",
+                         file=str(lin_path)) from None
+    if not isinstance(lineage, dict) or not isinstance(lineage.get("datasets"), dict):
+        raise InputError("not a lineage file (no 'datasets' object): convert the study again",
+                         file=str(lin_path))
     if dataset not in lineage["datasets"]:
         raise UsageError(f"dataset {dataset} is not in {package} "
                          f"({', '.join(sorted(lineage['datasets']))})")

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from ..errors import DataError, Problem
 from ..io.atomic import replaced_folder
 from ..mapping.study import Study, load_study
-from ..progress import steps
+from ..progress import plural, steps
 from ..spec.model import Codelist, DatasetSpec, Term
 from ..standards import (bundled_ct, bundled_ct_version, ct_version_from_path, load_ct,
                          load_standard)
@@ -39,7 +39,7 @@ class DataProblems(DataError):
         more = len(problems) - shown
         if more > 0:
             lines.append(f"... and {more} more data problems")
-        lines.append(f"{len(problems)} data problem(s) in study {problems[0].study}: nothing was "
+        lines.append(f"{plural(len(problems), 'data problem')} in study {problems[0].study}: nothing was "
                      "written (use --allow-problems to write the package with these values "
                      "left empty and listed in reports/data-problems.csv)")
         super().__init__("\n".join(lines))

@@ -97,8 +97,10 @@ class ValidationResult:
     def summary(self) -> str:
         """One line: counts, standard, CT and the verdict (for a console or a log)."""
         c = self.counts()
-        return (f"{c['error']:,} errors, {c['warning']:,} warnings, {c['notice']:,} notices "
-                f"({self.standard}, CT {self.ct_version}): "
+        from cdisc_mapper.progress import plural
+
+        return (f"{plural(c['error'], 'error')}, {plural(c['warning'], 'warning')}, "
+                f"{plural(c['notice'], 'notice')} ({self.standard}, CT {self.ct_version}): "
                 f"{'FAIL' if self.failed() else 'PASS'} (fails on {self.fail_on})")
 
     def header(self) -> dict[str, Any]:
