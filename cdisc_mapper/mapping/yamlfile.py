@@ -144,7 +144,13 @@ class _NoAliasComposer(yaml.SafeLoader):
 
 def load_text(text: str, file: str) -> Located:
     """Parse YAML text into :class:`Located` plain data."""
-    loader = _NoAliasComposer(text)
+    try:
+        loader = _NoAliasComposer(text)
+    except yaml.reader.ReaderError as e:            # a control character, checked up front
+        line = text.count("\n", 0, e.position) + 1 if isinstance(e.position, int) else None
+        ch = chr(e.character) if isinstance(e.character, int) else str(e.character)
+        raise MappingError(f"not valid YAML: character U+{ord(ch[:1] or ' '):04X} is not allowed in a "
+                           "mapping file", file=file, line=line) from None
     try:
         node = loader.get_single_node()
     except MappingError as e:
