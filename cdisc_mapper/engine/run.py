@@ -221,6 +221,9 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
     stamp = created or data_cutoff(finals)
     target = Path(out_root) / state.study.id
     with replaced_folder(target) as staging:
+        if progress is not None:
+            progress(f"{state.study.id}: writing {plural(len(finals), 'SDTM dataset')} "
+                     "(XPT, Dataset-JSON) and define.xml")
         specs, files = write_package(state, finals, staging, stamp, xpt_engine)
         files += write_sdtm_define(state, finals, specs, staging, stamp)
         counts = {n: len(f.data) for n, f in finals.items()}
