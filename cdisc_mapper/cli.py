@@ -186,12 +186,15 @@ def cmd_define(args, rep: Reporter) -> int:
             raise UsageError(f"no SDTM package in {folder / SDTM_DIR}: run cdisc-map convert "
                              "first (define describes the files it wrote)")
         _same_datasets(folder / SDTM_DIR, finals)
+        adam = None
+        if (folder / ADAM_DIR).is_dir() and state.study.doc.data["study"].get("analysis"):
+            adam = _adam_finals(state, folder)      # checked before anything is rewritten
         created = datetime.fromisoformat(args.timestamp) if args.timestamp else data_cutoff(finals)
         specs = {n: f.spec for n, f in finals.items()}
         paths = write_sdtm_define(state, finals, specs, folder, created)
         rep.out(f"{state.study.id}: wrote {paths[0]} and {paths[1].name}")
-        if (folder / ADAM_DIR).is_dir() and state.study.doc.data["study"].get("analysis"):
-            paths = _adam_define(state, folder, created)
+        if adam is not None:
+            paths = _adam_define(state, adam, folder, created)
             rep.out(f"{state.study.id}: wrote {paths[0]} and {paths[1].name}")
     return 0
 
@@ -205,21 +208,30 @@ def _same_datasets(folder: Path, finals: dict) -> None:
     if extra or missing:
         what = []
         if extra:
-            what.append(f"no mapping builds {', '.join(extra)} any more, but "
+            what.append(f"no mapping or spec builds {', '.join(extra)} any more, but "
                         f"{', '.join(n.lower() + '.xpt' for n in extra)} is still there")
         if missing:
             what.append(f"{', '.join(n.lower() + '.xpt' for n in missing)} missing although "
-                        "the mappings build it")
+                        "the mappings or specs build it")
         raise UsageError(f"{'; '.join(what)}: define.xml must describe exactly the datasets of "
                          "the folder; run cdisc-map convert to rewrite the package", file=str(folder))
 
 
-def _adam_define(state, folder: Path, created: datetime) -> list[Path]:
-    """The ADaM define.xml of a written package, from the ADaM specs and the SDTM files."""
-    from .adam.run import build_adam
-    from .engine.run import SDTM_DIR, write_adam_define
+def _adam_finals(state, folder: Path) -> dict:
+    """The ADaM datasets of a written package, from the ADaM specs and the SDTM files; they
+    must be the ADaM files of the folder."""
+    from .adam.run import DATASETS_DIR, build_adam
+    from .engine.run import SDTM_DIR
 
     finals = build_adam(state.study, folder / SDTM_DIR)
+    _same_datasets(folder / DATASETS_DIR, finals)
+    return finals
+
+
+def _adam_define(state, finals: dict, folder: Path, created: datetime) -> list[Path]:
+    """The ADaM define.xml of a written package."""
+    from .engine.run import write_adam_define
+
     return write_adam_define(state, finals, {n: f.spec for n, f in finals.items()},
                              {n: f.data for n, f in finals.items()}, folder, created)
 
