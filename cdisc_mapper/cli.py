@@ -4,26 +4,30 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
 
 from . import __version__
-from .errors import CdiscMapperError, UsageError
+from .errors import CdiscMapperError, UsageError, os_error_message
 
 MAIN_HELP = """\
-Turn raw CRF data into CDISC SDTM packages, driven by declarative mapping files.
+Turn raw CRF data into a CDISC submission package, driven by declarative mapping files:
+SDTM datasets (XPT v5 and Dataset-JSON), ADaM datasets, define.xml/define.html for both,
+the publication's results tables, and a conformance validation report.
 
 examples:
   cdisc-map convert                          convert every bundled study into ./out
+                                             (SDTM, ADaM, define, results, validation)
   cdisc-map convert mappings/ADT2002-P2/study.yaml --out /tmp/pkg
   cdisc-map check                            check every mapping file, run nothing
   cdisc-map init MYSTUDY --raw exports/      study file and mapping skeletons from raw forms
   cdisc-map results out/ADT2002-P2           the declared analyses: ARD, ARS JSON, RTF/HTML/CSV tables
   cdisc-map validate out/ADT2002-P2 --format html,xlsx,json,junit --out reports
   cdisc-map trace out/ADT2002-P2 AE --usubjid ADT2002-P2-01-001 --seq 1
-  cdisc-map synth --study ADT2002-P2 --subjects 10000 --out /tmp/big
+  cdisc-map synth --study ADT2002-P2 --subjects 10000 --out big
   cdisc-map docs                             write the mapping-language reference
 """
 
@@ -59,13 +63,20 @@ def _studies(args_files: list[str]) -> list[Path]:
     return out
 
 
+def _folder(value: str) -> str:
+    """An --out value: a folder name, never empty (an empty one would mean the current folder)."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("must name a folder (an empty --out would write into "
+                                         "the current folder)")
+    return value
+
+
 class Reporter:
     def __init__(self, verbosity: int):
-        self.verbosity = verbosity
+        from .progress import Progress
 
-    def info(self, msg: str) -> None:
-        if self.verbosity >= 1:
-            print(msg, file=sys.stderr, flush=True)
+        self.verbosity = verbosity
+        self.info = Progress("auto" if verbosity >= 1 else "quiet")
 
     def detail(self, msg: str) -> None:
         if self.verbosity >= 2:
@@ -76,22 +87,32 @@ class Reporter:
             print(msg, flush=True)
 
 
-def _validate_written(res, ct):
-    """Validate a package just written; its reports name the package relative to the output
-    root and carry the package's own timestamp, so reruns give identical files."""
+def _validate_staged(folder: Path, created: datetime, ct):
+    """Validate a package just written, in its staging folder before it replaces the previous
+    one (a run stopped here leaves the previous package whole, reports included).  The folder
+    has the package's final name, so its reports name the package relative to the output root;
+    they carry the package's own timestamp, so reruns give identical files."""
     import os
 
     from .validate import validate
 
     here = Path.cwd()
-    os.chdir(res.out_dir.parent)
+    os.chdir(folder.parent)
     try:
-        v = validate(Path(res.out_dir.name), ct=ct)
+        v = validate(Path(folder.name), ct=ct)
     finally:
         os.chdir(here)
-    v.reproducible(res.created)
-    v.write_reports(res.out_dir / "reports", ("json", "html"))
+    v.reproducible(created)
+    v.write_reports(folder / "reports", ("json", "html"))
     return v
+
+
+def _written(folder: Path) -> list[str]:
+    """The files a reader opens first, as they are in a written study folder."""
+    names = ["tabulations/sdtm/define.html", "analysis/adam/define.html",
+             "analysis/adam/results/results.html", "reports/validation.html",
+             "reports/data-problems.csv"]
+    return [str(folder / n) for n in names if (folder / n).is_file()]
 
 
 def cmd_convert(args, rep: Reporter) -> int:
@@ -115,17 +136,23 @@ def cmd_convert(args, rep: Reporter) -> int:
     results = []
     for i, sf in enumerate(studies, 1):
         rep.info(f"[{i}/{len(studies)}] {sf}")
+        checked = []
+
+        def before_swap(folder: Path, stamp: datetime) -> None:
+            if not args.no_validate:
+                rep.info(f"{folder.name}: validating the package")
+                checked.append(_validate_staged(folder, stamp, ct))
+                rep.info(f"{folder.name}: {checked[-1].summary()}")
+
         res = convert_study(sf, out, ct_file=ct, allow_problems=args.allow_problems,
                             raw_dir=Path(args.raw) if args.raw else None,
                             created=created, progress=rep.info, xpt_engine=args.xpt_writer,
-                            analysis=not args.sdtm_only)
+                            analysis=not args.sdtm_only, before_swap=before_swap)
         results.append(res)
         for note in res.notes:
             rep.detail(f"  note: {note}")
-        if not args.no_validate:
-            v = _validate_written(res, ct)
-            res.validation = v
-            rep.info(f"{res.study.id}: {v.summary()}")
+        if checked:
+            res.validation = checked[0]
     rep.out("")
     rep.out(f"{'study':<12} {'datasets':>8} {'records':>10} {'problems':>8} {'findings':>17}"
             "  folder")
@@ -143,6 +170,9 @@ def cmd_convert(args, rep: Reporter) -> int:
                 f"{found:>17}  {r.out_dir}")
     rep.out(f"done in {time.perf_counter() - t0:.1f} s; SDTM in tabulations/sdtm, ADaM and "
             "results in analysis/adam, data problems and validation reports in reports/")
+    for r in results:
+        for path in _written(r.out_dir):
+            rep.out(f"  {path}")
     if failed:
         print(f"error: the written package has conformance findings at or above "
               f"{args.fail_on}; see reports/validation.html", file=sys.stderr)
@@ -160,22 +190,53 @@ def cmd_define(args, rep: Reporter) -> int:
         if not (folder / SDTM_DIR).is_dir():
             raise UsageError(f"no SDTM package in {folder / SDTM_DIR}: run cdisc-map convert "
                              "first (define describes the files it wrote)")
+        _same_datasets(folder / SDTM_DIR, finals)
+        adam = None
+        if (folder / ADAM_DIR).is_dir() and state.study.doc.data["study"].get("analysis"):
+            adam = _adam_finals(state, folder)      # checked before anything is rewritten
         created = datetime.fromisoformat(args.timestamp) if args.timestamp else data_cutoff(finals)
         specs = {n: f.spec for n, f in finals.items()}
         paths = write_sdtm_define(state, finals, specs, folder, created)
         rep.out(f"{state.study.id}: wrote {paths[0]} and {paths[1].name}")
-        if (folder / ADAM_DIR).is_dir() and state.study.doc.data["study"].get("analysis"):
-            paths = _adam_define(state, folder, created)
+        if adam is not None:
+            paths = _adam_define(state, adam, folder, created)
             rep.out(f"{state.study.id}: wrote {paths[0]} and {paths[1].name}")
     return 0
 
 
-def _adam_define(state, folder: Path, created: datetime) -> list[Path]:
-    """The ADaM define.xml of a written package, from the ADaM specs and the SDTM files."""
-    from .adam.run import build_adam
-    from .engine.run import SDTM_DIR, write_adam_define
+def _same_datasets(folder: Path, finals: dict) -> None:
+    """define.xml describes exactly the XPT files in the folder: stop when the mappings and the
+    written files no longer match (a mapping deleted or added since the last convert)."""
+    on_disk = {p.stem.upper() for p in folder.glob("*.xpt")}
+    mapped = set(finals)
+    extra, missing = sorted(on_disk - mapped), sorted(mapped - on_disk)
+    if extra or missing:
+        what = []
+        if extra:
+            what.append(f"no mapping or spec builds {', '.join(extra)} any more, but "
+                        f"{', '.join(n.lower() + '.xpt' for n in extra)} is still there")
+        if missing:
+            what.append(f"{', '.join(n.lower() + '.xpt' for n in missing)} missing although "
+                        "the mappings or specs build it")
+        raise UsageError(f"{'; '.join(what)}: define.xml must describe exactly the datasets of "
+                         "the folder; run cdisc-map convert to rewrite the package", file=str(folder))
+
+
+def _adam_finals(state, folder: Path) -> dict:
+    """The ADaM datasets of a written package, from the ADaM specs and the SDTM files; they
+    must be the ADaM files of the folder."""
+    from .adam.run import DATASETS_DIR, build_adam
+    from .engine.run import SDTM_DIR
 
     finals = build_adam(state.study, folder / SDTM_DIR)
+    _same_datasets(folder / DATASETS_DIR, finals)
+    return finals
+
+
+def _adam_define(state, finals: dict, folder: Path, created: datetime) -> list[Path]:
+    """The ADaM define.xml of a written package."""
+    from .engine.run import write_adam_define
+
     return write_adam_define(state, finals, {n: f.spec for n, f in finals.items()},
                              {n: f.data for n, f in finals.items()}, folder, created)
 
@@ -239,20 +300,21 @@ def cmd_check(args, rep: Reporter) -> int:
     return 0
 
 
+SYNTH_OUT = "synth-out"
+"""Where ``synth`` writes without --out: a new folder of the current one, never the bundled
+samples (``--out samples`` rewrites those on purpose)."""
+
+
 def cmd_synth(args, rep: Reporter) -> int:
-    from .synth import STUDIES
-
-    from .synth import DEFAULT_SEED
-
     from . import synth
-    from .synth import htn201
+    from .synth import DEFAULT_SEED, STUDIES, htn201
 
     seed = DEFAULT_SEED if args.seed is None else args.seed
     studies = STUDIES + (htn201.STUDY,) if args.study == "all" else (args.study,)
-    root = Path(args.out) if args.out else _project_root() / "samples"
+    root = Path(args.out or SYNTH_OUT)
     for s in studies:
         t0 = time.perf_counter()
-        folder = root / s if (args.out is None or len(studies) > 1 or args.nest) else root
+        folder = root / s if (len(studies) > 1 or args.nest) else root
         if s == htn201.STUDY:
             paths = htn201.write_study(folder, n_subjects=args.subjects,
                                        seed=htn201.DEFAULT_SEED if args.seed is None else args.seed)
@@ -317,18 +379,25 @@ def build_parser() -> argparse.ArgumentParser:
                         help="say more (notes such as expected variables added empty)")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
-    c = sub.add_parser("convert", parents=[common], help="convert studies to SDTM packages",
+    c = sub.add_parser("convert", parents=[common],
+                       help="convert studies to SDTM, ADaM, define, results and validation",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        description="Convert one or more studies (their study.yaml files) into "
-                       "SDTM packages: OUT/<STUDYID>/tabulations/sdtm/<dataset>.xpt and .json, "
-                       "lineage.json, and reports/data-problems.csv.  Nothing is written when "
-                       "a mapping or the data has an error.",
+                       "submission packages,\none folder OUT/<STUDYID> each:\n"
+                       "  tabulations/sdtm/  SDTM datasets (<dataset>.xpt and .json), define.xml,\n"
+                       "                     define.html, lineage.json\n"
+                       "  analysis/adam/     ADaM datasets, their define.xml and define.html,\n"
+                       "                     results/ (the publication's tables, results.html)\n"
+                       "  reports/           validation.html and .json (conformance),\n"
+                       "                     data-problems.csv\n"
+                       "Nothing is written when a mapping or the data has an error; the previous "
+                       "folder\nis replaced whole, once everything is written and validated.",
                        epilog="examples:\n  cdisc-map convert\n"
                               "  cdisc-map convert mappings/ADT2002-P2 --out pkg -v\n"
                               "  cdisc-map convert --ct SDTM_Terminology_2025-03-28.txt\n")
     c.add_argument("studies", nargs="*", metavar="STUDY",
                    help="study.yaml files or their folders (default: every mappings/*/study.yaml)")
-    c.add_argument("--out", default="out", help="output root folder (default ./out)")
+    c.add_argument("--out", default="out", type=_folder, help="output root folder (default ./out)")
     c.add_argument("--raw", metavar="DIR", help="read the raw forms from DIR instead of the "
                                                 "study file's raw folder (one study only)")
     c.add_argument("--ct", help="a full NCI EVS SDTM CT file (tab-separated) to use instead of "
@@ -351,15 +420,18 @@ def build_parser() -> argparse.ArgumentParser:
                         "both give byte-identical files")
     c.set_defaults(func=cmd_convert)
 
-    df = sub.add_parser("define", parents=[common], help="regenerate define.xml and define.html",
+    df = sub.add_parser("define", parents=[common],
+                        help="regenerate define.xml and define.html (SDTM and ADaM)",
                         description="Regenerate define.xml (Define-XML 2.1) and define.html of the "
                         "SDTM and ADaM packages from the mappings and specs, without rewriting "
                         "the datasets.",
                         epilog="examples:\n  cdisc-map define\n  cdisc-map define "
                                "mappings/ADT2002-P2 --out pkg",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    df.add_argument("studies", nargs="*", metavar="STUDY")
-    df.add_argument("--out", default="out", help="output root folder of the packages (default ./out)")
+    df.add_argument("studies", nargs="*", metavar="STUDY",
+                    help="study.yaml files or their folders (default: every mappings/*/study.yaml)")
+    df.add_argument("--out", default="out", type=_folder,
+                    help="output root folder of the packages (default ./out)")
     df.add_argument("--ct", help="the full NCI EVS SDTM CT file the packages were converted with")
     df.add_argument("--timestamp", help="creation date-time (default: the data cut-off)")
     df.set_defaults(func=cmd_define)
@@ -381,7 +453,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "under mappings/)")
     rs.set_defaults(func=cmd_results)
 
-    k = sub.add_parser("check", parents=[common], help="validate mapping files without running",
+    k = sub.add_parser("check", parents=[common],
+                       help="check the mapping files (SDTM and ADaM) without running",
                        description="Load every study file and the mappings it includes, check "
                        "each against its JSON Schema, the study design, the standard (datasets, "
                        "variables, required variables), the codelists, and the raw forms' "
@@ -389,7 +462,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "and key, all in one pass — the same lines convert would stop with.",
                        epilog="example:\n  cdisc-map check mappings/ADT2002-P1/study.yaml",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    k.add_argument("studies", nargs="*", metavar="STUDY")
+    k.add_argument("studies", nargs="*", metavar="STUDY",
+                   help="study.yaml files or their folders (default: every mappings/*/study.yaml)")
     k.add_argument("--ct", help="the full NCI EVS SDTM CT file convert will use")
     k.set_defaults(func=cmd_check)
 
@@ -397,7 +471,7 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write the seeded synthetic raw data of the sample study. "
                        "With the default seed and size it reproduces the published results; any "
                        "size can be written for benchmarks.",
-                       epilog="examples:\n  cdisc-map synth                 (re)write samples/\n"
+                       epilog="examples:\n  cdisc-map synth                 write ./synth-out/<STUDY>/\n"
                               "  cdisc-map synth --study ADT2002-P2 --subjects 10000 --out big",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     s.add_argument("--study", default="all", help="ADT2002-P1, ADT2002-P2, HTN201 or all "
@@ -405,8 +479,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--subjects", type=int, default=None, help="number of subjects "
                    "(default: the published size)")
     s.add_argument("--seed", type=int, default=None, help="random seed (default: the sample's)")
-    s.add_argument("--out", help="folder (default: samples/<STUDY>)")
-    s.add_argument("--nest", action="store_true", help="write into OUT/<STUDY>")
+    s.add_argument("--out", type=_folder, help=f"folder for the raw CSV forms (default: "
+                   f"./{SYNTH_OUT}, with one subfolder per study when there are several; "
+                   "--out samples rewrites the bundled samples)")
+    s.add_argument("--nest", action="store_true",
+                   help="write into OUT/<STUDY> even for one study")
     s.set_defaults(func=cmd_synth)
 
     ini = sub.add_parser("init", parents=[common], help="start a study from a folder of raw forms",
@@ -437,7 +514,8 @@ def build_parser() -> argparse.ArgumentParser:
                        "with its parameters and an example) from the schema and the methods.",
                        epilog="examples:\n  cdisc-map docs\n  cdisc-map docs --out /tmp/ref",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
-    d.add_argument("--out", help="folder (default docs/): mapping-language.md (SDTM) and "
+    d.add_argument("--out", type=_folder,
+                   help="folder (default docs/): mapping-language.md (SDTM) and "
                                  "adam-language.md (ADaM)")
     d.set_defaults(func=cmd_docs)
 
@@ -446,7 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "codelist files, for editors that validate YAML as you type.",
                         epilog="example:\n  cdisc-map schema --out schemas",
                         formatter_class=argparse.RawDescriptionHelpFormatter)
-    sc.add_argument("--out", default="schemas", help="folder (default ./schemas)")
+    sc.add_argument("--out", default="schemas", type=_folder, help="folder (default ./schemas)")
     sc.set_defaults(func=cmd_schema)
 
     t = sub.add_parser("trace", parents=[common], help="show where a record's values came from",
@@ -459,8 +537,8 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     t.add_argument("package", help="a study's output folder, e.g. out/ADT2002-P2")
     t.add_argument("dataset", help="dataset name, e.g. AE")
-    t.add_argument("--usubjid")
-    t.add_argument("--seq", type=int)
+    t.add_argument("--usubjid", help="the record's USUBJID")
+    t.add_argument("--seq", type=int, help="the record's --SEQ (with --usubjid)")
     t.add_argument("--record", type=int, help="1-based record number instead of usubjid/seq")
     t.add_argument("--project", metavar="DIR",
                    help="the folder the raw file paths of the lineage are relative to (default: "
@@ -477,15 +555,43 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     rep = Reporter(-1 if args.quiet else 1 + args.verbose)
+    previous = _stop_on_sigterm()
     try:
         return args.func(args, rep)
     except CdiscMapperError as e:
         for line in str(e).splitlines():
             print(f"error: {line}", file=sys.stderr)
         return e.exit_code
+    except OSError as e:               # the operating system refused a file: name it, exit 2
+        print(f"error: {os_error_message(e)}", file=sys.stderr)
+        return 2
+    except Terminated:
+        print("terminated; nothing half-written was left", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted; nothing half-written was left", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (sent by timeout, a CI cancel, docker stop): unwinds like Ctrl-C, so every
+    staging folder and temporary file is removed on the way out."""
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated()
+
+
+def _stop_on_sigterm():
+    """Turn SIGTERM into :class:`Terminated` while a command runs (main thread only)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)
 
 
 if __name__ == "__main__":

@@ -77,3 +77,36 @@ class Problem:
     value: str
     message: str
     severity: str = "error"
+
+
+class InputError(DataError):
+    """An input or output file cannot be read or written as such (permission, encoding, shape,
+    a full or read-only disk): the run stops before writing anything."""
+
+    exit_code = 2
+
+
+def os_error_message(err: OSError) -> str:
+    """One line for an operating-system error: the file, then what is wrong with it."""
+    import errno as _errno
+
+    what = {
+        _errno.EACCES: "permission denied",
+        _errno.EPERM: "operation not permitted",
+        _errno.ENOSPC: "no space left on the device (the previous output was left as it was)",
+        _errno.EROFS: "read-only file system (the previous output was left as it was)",
+        _errno.ENAMETOOLONG: "file name too long",
+        _errno.ENOTDIR: "a part of this path is a file, not a folder",
+        _errno.EISDIR: "is a folder, not a file",
+        _errno.EEXIST: "exists and is not a folder",
+        _errno.ENOENT: "not found",
+        _errno.EDQUOT: "disk quota exceeded (the previous output was left as it was)",
+        _errno.ELOOP: "too many symbolic links",
+        _errno.EIO: "input/output error",
+    }.get(err.errno or -1, err.strerror or type(err).__name__)
+    if isinstance(err, FileExistsError):
+        what = "exists and is not a folder"
+    where = err.filename if err.filename is not None else None
+    if err.filename2 is not None:
+        where = f"{err.filename} -> {err.filename2}"
+    return f"{where}: {what}" if where else what

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import UsageError
+from .errors import InputError, UsageError
 from .io.datasetjson import read_dataset_json
 
 SDTM = Path("tabulations") / "sdtm"
@@ -58,6 +58,22 @@ def _raw_row(roots: list[Path], raw_file: str, row: int) -> tuple[dict[str, str]
     return None, None
 
 
+def _read_lineage(path: Path) -> dict:
+    """A lineage file, or one clear error when it is damaged, truncated or not ours."""
+    try:
+        lineage = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise InputError(f"not valid JSON ({e.msg}, line {e.lineno} column {e.colno}): the file "
+                         "is damaged or truncated; convert the study again", file=str(path)
+                         ) from None
+    except UnicodeDecodeError as e:
+        raise InputError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=str(path)) from None
+    if not isinstance(lineage, dict) or not isinstance(lineage.get("datasets"), dict):
+        raise InputError("not a lineage file (no 'datasets' object): convert the study again",
+                         file=str(path))
+    return lineage
+
+
 class _Package:
     def __init__(self, package: Path, project: Path | None):
         self.package = package
@@ -69,8 +85,7 @@ class _Package:
     def lineage(self, folder: Path) -> dict | None:
         path = folder / "lineage.json"
         if path not in self._lineage:
-            self._lineage[path] = (json.loads(path.read_text(encoding="utf-8"))
-                                   if path.is_file() else None)
+            self._lineage[path] = _read_lineage(path) if path.is_file() else None
         return self._lineage[path]
 
     def data(self, folder: Path, dataset: str) -> pd.DataFrame:

@@ -288,8 +288,8 @@ class BlockContext:
                 raise self.fail(f"dictionary '{name}' is not named in the study file's "
                                 f"'dictionaries' ({', '.join(self.study.dictionaries) or 'none'})",
                                 sub=("dictionary",))
-            table = pd.read_csv(d.file, dtype=str, keep_default_na=False)
             disp = self.study.display(d.file)
+            table = read_dictionary(d.file, disp)
             for col in (match, take):
                 if col not in table.columns:
                     raise DataError(f"dictionary has no column '{col}' (columns: "
@@ -353,3 +353,18 @@ class BlockContext:
         ctx = BlockContext(self.state, self.dataset, self.domain, form, form.table)
         ctx.var, ctx.doc, ctx.path = self.var, self.doc, self.path
         return ctx
+
+
+def read_dictionary(path, display: str) -> pd.DataFrame:
+    """A dictionary CSV as text columns; a file that is not UTF-8 or not a regular CSV table
+    (a row with more fields than the header) is one clear error."""
+    from ..errors import InputError
+
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise InputError(f"dictionary is not UTF-8 text ({e.reason} at byte {e.start})",
+                         file=display) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise InputError(f"dictionary is not a readable CSV table: {str(e).splitlines()[0]}",
+                         file=display) from None

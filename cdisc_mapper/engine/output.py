@@ -18,6 +18,7 @@ from pathlib import Path
 from .. import __version__
 from ..io.atomic import write_bytes_atomic
 from ..io.datasetjson import write_dataset_json
+from ..io.safecell import safe_cell
 from ..io.xpt import write_xpt
 from ..spec.model import DatasetSpec
 from .context import RunState
@@ -61,6 +62,6 @@ def problems_csv(state: RunState) -> bytes:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["severity", "dataset", "variable", "file", "record", "usubjid", "value", "message"])
     for p in state.problems:
-        w.writerow([p.severity, p.dataset, p.variable, p.file, p.record or "", p.usubjid or "",
-                    p.value, p.message])
+        w.writerow([safe_cell(c) for c in (p.severity, p.dataset, p.variable, p.file,
+                    p.record or "", p.usubjid or "", p.value, p.message)])
     return buf.getvalue().encode("utf-8")

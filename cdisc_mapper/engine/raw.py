@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError
+from ..errors import DataError, InputError
 
 
 @dataclass
@@ -46,9 +46,9 @@ def read_form(name: str, path: Path, display: str, subject_col: str) -> RawForm:
         table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
                             encoding="utf-8", skipinitialspace=False)
     except UnicodeDecodeError as e:
-        raise DataError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=display) from None
+        raise InputError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=display) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise DataError(f"not a readable CSV file: {str(e).splitlines()[0]}", file=display) from None
+        raise InputError(f"not a readable CSV file: {str(e).splitlines()[0]}", file=display) from None
     for col in table.columns:
         codes, uniques = pd.factorize(table[col], use_na_sentinel=True)
         stripped = pd.Series(uniques, dtype=object).str.strip()

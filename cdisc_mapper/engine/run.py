@@ -17,6 +17,7 @@ from collections.abc import Callable
 from ..errors import DataError, Problem
 from ..io.atomic import replaced_folder
 from ..mapping.study import Study, load_study
+from ..progress import plural, steps
 from ..spec.model import Codelist, DatasetSpec, Term
 from ..standards import (bundled_ct, bundled_ct_version, ct_version_from_path, load_ct,
                          load_standard)
@@ -38,7 +39,7 @@ class DataProblems(DataError):
         more = len(problems) - shown
         if more > 0:
             lines.append(f"... and {more} more data problems")
-        lines.append(f"{len(problems)} data problem(s) in study {problems[0].study}: nothing was "
+        lines.append(f"{plural(len(problems), 'data problem')} in study {problems[0].study}: nothing was "
                      "written (use --allow-problems to write the package with these values "
                      "left empty and listed in reports/data-problems.csv)")
         super().__init__("\n".join(lines))
@@ -124,7 +125,7 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
     state.notes.extend(study.design_notes)
     finals: dict[str, Final] = {}
     notes: list[str] = []
-    for name in _order(study):
+    for name in steps(progress, _order(study), f"{study.id} SDTM"):
         t0 = time.perf_counter()
         mapping = study.datasets[name]
         final = finalize(state, build(state, mapping))
@@ -217,14 +218,17 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
                   allow_problems: bool = False, created: datetime | None = None,
                   progress: Callable[[str], None] | None = None,
                   xpt_engine: str = "native", analysis: bool = False,
-                  raw_dir: Path | None = None) -> StudyResult:
+                  raw_dir: Path | None = None,
+                  before_swap: Callable[[Path, datetime], None] | None = None) -> StudyResult:
     """Build a study and write its SDTM package under ``out_root/<STUDYID>/``.
 
     With ``analysis``, the study's ADaM datasets are then derived from the SDTM files just
     written, with their define.xml and the results tables, into the same staging folder: the
     whole study folder is replaced at once or not at all.  The SDTM tables are released from
     memory before ADaM runs (ADaM reads the written files), so ``datasets[*].data`` is then
-    empty and ``record_counts`` holds the counts."""
+    empty and ``record_counts`` holds the counts.  ``before_swap(folder, created)`` runs on the
+    complete staged folder before it replaces the previous one (the validation of the package:
+    a run stopped there leaves the previous package whole)."""
     from .output import write_package
 
     t0 = time.perf_counter()
@@ -238,6 +242,9 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
     stamp = created or data_cutoff(finals)
     target = Path(out_root) / state.study.id
     with replaced_folder(target) as staging:
+        if progress is not None:
+            progress(f"{state.study.id}: writing {plural(len(finals), 'SDTM dataset')} "
+                     "(XPT, Dataset-JSON) and define.xml")
         specs, files = write_package(state, finals, staging, stamp, xpt_engine)
         files += write_sdtm_define(state, finals, specs, staging, stamp)
         counts = {n: len(f.data) for n, f in finals.items()}
@@ -252,6 +259,8 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
             adam, more = write_analysis(state, staging, stamp, progress)
             files += more
             counts.update({n: len(df) for n, df in adam.data.items()})
+        if before_swap is not None:
+            before_swap(staging, stamp)
     files = [target / f.relative_to(staging) for f in files]
     return StudyResult(state.study, target, finals, specs, state.problems, notes, files,
                        time.perf_counter() - t0, counts, adam, stamp)

@@ -8,14 +8,19 @@ removed: no 0-byte or half-written file is ever left at the final path.
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import secrets
+import shutil
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import BinaryIO
 from collections.abc import Iterator
 
-__all__ = ["atomic_path", "atomic_open", "write_bytes_atomic", "write_text_atomic"]
+__all__ = ["atomic_path", "atomic_open", "write_bytes_atomic", "write_text_atomic",
+           "replaced_folder", "recover"]
 
 
 def _temp_name(path: Path) -> Path:
@@ -95,34 +100,157 @@ def write_text_atomic(path: str | os.PathLike[str], text: str, *, encoding: str 
     write_bytes_atomic(path, text.encode(encoding), fsync=fsync)
 
 
+# --------------------------------------------------------------------------- folder swap
+#
+# A package folder OUT/STUDY is built in OUT/.STUDY.<pid>.<token>.staging/STUDY (same file system,
+# same name, so a report written inside it names the folder as it will be named) and then swapped
+# into place.  On Linux the swap is one renameat2(RENAME_EXCHANGE): OUT/STUDY is the old folder or
+# the new one at every instant.  Elsewhere (or on a file system without it) it takes two renames:
+# the old folder goes into the staging folder as "old", then the new one into place; a run killed
+# between the two leaves OUT/STUDY missing and the staging folder holding "old", and the next run
+# on OUT/STUDY puts "old" back first.  Staging folders of runs that are no longer alive are
+# removed by the next run.
+
+_STAGING = re.compile(r"\.(?P<name>.+)\.(?P<pid>\d+)\.[0-9a-f]{12}\.staging$")
+_LEGACY = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}$")      # mkdtemp folders of older versions
+
+
+def _step(name: str) -> None:
+    """A point of the swap where a test can inject a failure or a kill (no-op)."""
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False when unavailable."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False                       # this file system cannot exchange: two renames
+    raise OSError(err, os.strerror(err), str(b))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def recover(target: str | os.PathLike[str]) -> list[Path]:
+    """Put back or remove what an earlier killed run left beside ``target``.
+
+    ``target`` missing with a previous version parked by an interrupted two-rename swap: that
+    version is put back.  Staging folders of runs that are no longer alive are removed, and so
+    is an ``.NAME.old`` folder of an older version.  Returns the paths removed or restored."""
+    target = Path(target)
+    parent = target.parent
+    done: list[Path] = []
+    if not parent.is_dir():
+        return done
+    try:
+        entries = sorted(parent.iterdir())
+    except OSError:
+        return done
+    legacy_old = parent / f".{target.name}.old"
+    for entry in entries:
+        m = _STAGING.match(entry.name)
+        if m and m["name"] == target.name and entry.is_dir() and not entry.is_symlink():
+            if _alive(int(m["pid"])):
+                continue
+            parked = entry / "old"
+            if parked.is_dir() and not os.path.lexists(target):
+                os.rename(parked, target)
+                done.append(target)
+            shutil.rmtree(entry, ignore_errors=True)
+            done.append(entry)
+        elif entry == legacy_old and entry.is_dir() and not entry.is_symlink():
+            if not os.path.lexists(target):
+                os.rename(entry, target)
+                done.append(target)
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
+                done.append(entry)
+        else:
+            m = _LEGACY.match(entry.name)
+            if m and m["name"] == target.name and entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+                done.append(entry)
+    return done
+
+
+def _swap_into_place(new: Path, target: Path) -> None:
+    """Move the complete folder ``new`` to ``target``; the previous ``target`` ends up inside
+    ``new``'s parent (the staging folder), which the caller removes."""
+    if not os.path.lexists(target):
+        os.rename(new, target)
+        _step("moved")
+        return
+    if not target.is_dir() or target.is_symlink():
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a folder", str(target))
+    if _exchange(new, target):
+        _step("exchanged")
+        return
+    parked = new.parent / "old"
+    os.rename(target, parked)
+    _step("parked")
+    os.rename(new, target)
+    _step("moved")
+
+
 @contextmanager
 def replaced_folder(target: str | os.PathLike[str], prefix: str = "") -> Iterator[Path]:
     """Build a folder in a staging folder beside ``target``, then put it in ``target``'s place.
 
-    The body writes into the yielded staging folder.  When it finishes, ``target`` (if any) is
-    swapped out and removed; when it raises, the staging folder is removed and ``target`` stays
-    as it was — a folder is replaced whole or not at all::
+    The body writes into the yielded folder (named like ``target``, inside a hidden staging
+    folder in ``target``'s parent).  When it finishes, the folder is swapped with ``target``
+    (atomically where the system can) and the previous version removed; when it raises,
+    ``KeyboardInterrupt`` included, the staging folder is removed and ``target`` stays as it
+    was.  Leftovers of an earlier killed run are recovered first (:func:`recover`).  Folders
+    are created with the user's umask::
 
         with replaced_folder(out / "STUDY") as staging:
             write_everything(staging)
     """
-    import shutil
-    import tempfile
-
     target = Path(target)
+    if not target.name or target.name in (".", ".."):
+        raise IsADirectoryError(errno.EINVAL, "not a folder name", str(target))
+    if os.path.lexists(target) and not target.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "exists and is not a folder", str(target))
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{prefix or target.name}.", dir=target.parent))
+    recover(target)
+    root = target.parent / f".{target.name}.{os.getpid()}.{secrets.token_hex(6)}.staging"
+    os.mkdir(root, 0o777)                 # 0777 minus the umask, like any folder the user makes
     try:
+        staging = root / target.name
+        os.mkdir(staging, 0o777)
+        _step("staging")
         yield staging
-        old = None
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            target.rename(old)
-        staging.rename(target)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        _step("staged")
+        _swap_into_place(staging, target)
+        shutil.rmtree(root, ignore_errors=True)
+        _step("cleaned")
     except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
+        parked = root / "old"
+        if parked.is_dir() and not os.path.lexists(target):
+            os.rename(parked, target)
+        shutil.rmtree(root, ignore_errors=True)
         raise

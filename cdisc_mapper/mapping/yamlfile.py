@@ -116,18 +116,41 @@ def _convert(node: yaml.Node, file: str, path: Path_, lines: dict[Path_, int]) -
                        line=node.start_mark.line + 1)
 
 
+MAX_BYTES = 5 * 1024 * 1024
+"""The largest mapping file read (a study's largest is a few kB; beyond this it is not a mapping)."""
+MAX_DEPTH = 64
+"""The deepest nesting of lists and mappings read (a mapping file needs fewer than 10 levels)."""
+
+
 class _NoAliasComposer(yaml.SafeLoader):
+    _depth = 0
+
     def compose_node(self, parent, index):  # type: ignore[override]
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
             raise MappingError("YAML aliases ('*name') are not allowed in a mapping file; write "
                                "the value out", line=event.start_mark.line + 1)
-        return super().compose_node(parent, index)
+        if self._depth >= MAX_DEPTH:
+            event = self.peek_event()
+            raise MappingError(f"lists and mappings are nested more than {MAX_DEPTH} levels "
+                               "deep; a mapping file needs only a few",
+                               line=event.start_mark.line + 1)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 def load_text(text: str, file: str) -> Located:
     """Parse YAML text into :class:`Located` plain data."""
-    loader = _NoAliasComposer(text)
+    try:
+        loader = _NoAliasComposer(text)
+    except yaml.reader.ReaderError as e:            # a control character, checked up front
+        line = text.count("\n", 0, e.position) + 1 if isinstance(e.position, int) else None
+        ch = chr(e.character) if isinstance(e.character, int) else str(e.character)
+        raise MappingError(f"not valid YAML: character U+{ord(ch[:1] or ' '):04X} is not allowed in a "
+                           "mapping file", file=file, line=line) from None
     try:
         node = loader.get_single_node()
     except MappingError as e:
@@ -150,9 +173,18 @@ def load_file(path: Path, display: str | None = None) -> Located:
     """Read and parse a YAML file; errors name ``display`` (default: the path as given)."""
     name = display or str(path)
     try:
+        size = Path(path).stat().st_size
+        if size > MAX_BYTES:
+            raise MappingError(f"file is {size / 1024 / 1024:.1f} MB; a mapping file is at most "
+                               f"{MAX_BYTES // 1024 // 1024} MB (is this the right file?)",
+                               file=name)
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise MappingError("file not found", file=name) from None
+    except IsADirectoryError:
+        raise MappingError("is a folder, not a mapping file", file=name) from None
+    except PermissionError:
+        raise MappingError("permission denied: the file cannot be read", file=name) from None
     except UnicodeDecodeError as e:
         raise MappingError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=name) from None
     return load_text(text, name)

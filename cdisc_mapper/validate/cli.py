@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cdisc_mapper import __version__
 from cdisc_mapper.errors import CdiscMapperError
+from cdisc_mapper.progress import plural
 
 from .catalogue import SEVERITIES, load_catalogue, rule_sort_key
 from .load import STANDARDS
@@ -108,6 +109,14 @@ def run(args: argparse.Namespace) -> int:
             _say(args, "error: name the package to validate (a folder or a dataset file)",
                  err=True)
             return 2
+        if args.define and args.no_define:
+            _say(args, f"error: --define {args.define} and --no-define contradict each other; "
+                       "give one of them", err=True)
+            return 2
+        if args.out is not None and not args.out.strip():
+            _say(args, "error: --out must name a folder (an empty --out would write into the "
+                       "current folder)", err=True)
+            return 2
         formats = _split([args.format]) if args.format else (["html", "json"] if args.out else [])
         from . import FORMATS
         unknown = [f for f in formats if f not in FORMATS]
@@ -158,6 +167,8 @@ def _print_summary(args, result, written: list[Path], seconds: float) -> None:
     _say(args, f"  {h['standard']}{' (detected)' if h['standard_detected'] else ''}, "
                f"CT {ct['version']} ({ct['source']}), {h['dataset_count']} datasets, "
                f"{h['records']:,} records, define.xml: {define}")
+    for skipped in h["skipped_files"]:
+        _say(args, f"  not read: {skipped['file']}: {skipped['reason']}")
     sc = result.status_counts()
     _say(args, f"  rules: {sc['passed']} passed, {sc['issues']} with findings, "
                f"{sc['skipped']} skipped, {sc['error']} execution errors")

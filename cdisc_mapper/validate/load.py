@@ -390,7 +390,41 @@ def _is_dataset_json(path: Path) -> bool:
             head = fh.read(_JSON_SNIFF)
     except OSError:
         return False
-    return b'"datasetJSONVersion"' in head or b'"itemGroupOID"' in head
+    if b'"datasetJSONVersion"' in head or b'"itemGroupOID"' in head:
+        return True
+    if not head.lstrip()[:1] == b"{":
+        # not a JSON object (a list, null, a number, nothing, deeply nested brackets): a file
+        # named as a dataset that cannot be one is unreadable input, never a silent drop
+        raise LoadError("not a Dataset-JSON file: the file does not hold a JSON object",
+                        file=str(path))
+    return False                   # another JSON document (lineage.json, a report): not data
+
+
+def _not_regular(paths) -> list[str]:
+    """Lines for dataset-named entries that are not regular files (a folder, a device)."""
+    out = []
+    for p in paths:
+        if p.suffix.lower() not in DATASET_SUFFIXES or p.is_file():
+            continue
+        if p.is_dir():
+            what = "is a folder, not a dataset file"
+        elif not p.exists():
+            what = "is a broken link"
+        else:
+            what = "is not a regular file (a device or a pipe)"
+        out.append(f"{p}: {what}")
+    return out
+
+
+def _json_records(path: Path) -> int | None:
+    """The "records" count a Dataset-JSON file declares in its head (None when not there)."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_JSON_SNIFF)
+    except OSError:
+        return None
+    m = re.search(rb'"records"\s*:\s*(\d+)', head)
+    return int(m[1]) if m else None
 
 
 # ----------------------------------------------------------------------------------- package
@@ -404,10 +438,26 @@ def _discover(path: Path) -> tuple[Path, list[Path], Path | None]:
         return path.parent, [path], None
     if not path.is_dir():
         raise LoadError("no such file or folder", file=str(path))
-    direct = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in DATASET_SUFFIXES)
-    files = direct or sorted(p for p in path.rglob("*")
-                             if p.is_file() and p.suffix.lower() in DATASET_SUFFIXES)
-    files = [p for p in files if p.suffix.lower() == ".xpt" or _is_dataset_json(p)]
+    entries = sorted(path.iterdir())
+    direct = [p for p in entries if p.is_file() and p.suffix.lower() in DATASET_SUFFIXES]
+    if not direct:
+        entries = sorted(path.rglob("*"))
+    bad = _not_regular(entries)
+    if bad:
+        raise LoadError("\n".join(bad[:20]) + (f"\n... and {len(bad) - 20} more" if len(bad) > 20
+                                                else ""))
+    files = direct or [p for p in entries if p.is_file() and p.suffix.lower() in DATASET_SUFFIXES]
+    json_errors = []
+    kept = []
+    for p in files:
+        try:
+            if p.suffix.lower() == ".xpt" or _is_dataset_json(p):
+                kept.append(p)
+        except LoadError as e:
+            json_errors.append(str(e))
+    if json_errors:
+        raise LoadError("\n".join(json_errors))
+    files = kept
     folders = sorted({p.parent for p in files})
     # a define.xml describes the datasets of its own folder: one beside datasets first (where
     # several folders have one, as tabulations/sdtm and analysis/adam/datasets, the folder holding
@@ -492,15 +542,26 @@ def load_package(path: str | os.PathLike[str], *, standard: str | None = None,
     chosen = []
     for f in files:
         if f.suffix.lower() != ".xpt" and (f.parent, f.stem.lower()) in xpt_stems:
-            skipped.append((f, "the XPT file of the same dataset was validated"))
+            skipped.append((f, f"{f.with_suffix('.xpt').name} (the XPT of the same dataset) was "
+                               "read instead"))
         else:
             chosen.append(f)
     n_workers = workers or min(4, os.cpu_count() or 1, len(chosen))
+
+    def read_or_say(f: Path) -> list[Dataset] | LoadError:
+        try:
+            return _read_file(f)
+        except LoadError as e:
+            return e
     if n_workers > 1:
         with ThreadPoolExecutor(n_workers) as pool:
-            results = list(pool.map(_read_file, sorted(chosen, key=lambda f: -f.stat().st_size)))
+            results = list(pool.map(read_or_say, sorted(chosen, key=lambda f: -f.stat().st_size)))
     else:
-        results = [_read_file(f) for f in chosen]
+        results = [read_or_say(f) for f in chosen]
+    failed = [r for r in results if isinstance(r, LoadError)]
+    if failed:                     # every file that could not be read, each on its line
+        raise LoadError("\n".join(sorted(str(e) for e in failed)))
+    _compare_twins(results, skipped)
     datasets: dict[str, Dataset] = {}
     for dss in results:
         for ds in dss:
@@ -517,6 +578,18 @@ def load_package(path: str | os.PathLike[str], *, standard: str | None = None,
     return Package(root=root, datasets=datasets, skipped=skipped, define_path=define,
                    standard=std, standard_detected=detected, files=chosen,
                    single_file=p.is_file())
+
+
+def _compare_twins(results, skipped: list[tuple[Path, str]]) -> None:
+    """Where a dataset is given as XPT and as Dataset-JSON, the XPT is read: a JSON that
+    declares another record count (a stale copy beside an edited XPT) is said so."""
+    read = {(ds.path.parent, ds.path.stem.lower()): ds for dss in results for ds in dss}
+    for i, (f, reason) in enumerate(skipped):
+        ds = read.get((f.parent, f.stem.lower()))
+        n = _json_records(f) if ds is not None else None
+        if n is not None and n != ds.records:
+            skipped[i] = (f, f"{reason}; the two differ: {f.name} holds {n:,} records, "
+                             f"{ds.path.name} {ds.records:,} (is one of them stale?)")
 
 
 _FIRST = ("DM", "ADSL")
