@@ -109,7 +109,7 @@ def _validate_staged(folder: Path, created: datetime, ct):
 
 def _written(folder: Path) -> list[str]:
     """The files a reader opens first, as they are in a written study folder."""
-    names = ["tabulations/sdtm/define.html", "analysis/adam/define.html",
+    names = ["tabulations/sdtm/define.html", "analysis/adam/datasets/define.html",
              "analysis/adam/results/results.html", "reports/validation.html",
              "reports/data-problems.csv"]
     return [str(folder / n) for n in names if (folder / n).is_file()]
@@ -386,8 +386,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "submission packages,\none folder OUT/<STUDYID> each:\n"
                        "  tabulations/sdtm/  SDTM datasets (<dataset>.xpt and .json), define.xml,\n"
                        "                     define.html, lineage.json\n"
-                       "  analysis/adam/     ADaM datasets, their define.xml and define.html,\n"
-                       "                     results/ (the publication's tables, results.html)\n"
+                       "  analysis/adam/     datasets/: ADaM datasets with their define.xml and\n"
+                       "                     define.html; results/: the declared analyses as\n"
+                       "                     RTF/HTML/CSV tables, ard.csv and ars.json (CDISC ARS)\n"
                        "  reports/           validation.html and .json (conformance),\n"
                        "                     data-problems.csv\n"
                        "Nothing is written when a mapping or the data has an error; the previous "
