@@ -29,6 +29,13 @@ EXTENSIONS = {".csv": "csv", ".xlsx": "xlsx", ".sas7bdat": "sas7bdat", ".xpt": "
 ODM_NS = "http://www.cdisc.org/ns/odm/v1.3"
 
 
+class RawFileError(DataError):
+    """A raw form file that cannot be read at all (not the format it claims, truncated, wrong
+    encoding, no such sheet or item group): bad input, exit status 2 like a broken mapping file."""
+
+    exit_code = 2
+
+
 def format_of(path: Path, options: Mapping[str, Any] | None = None) -> str:
     """The declared format, else the one the file name's extension says (default CSV)."""
     declared = (options or {}).get("format")
@@ -44,23 +51,22 @@ def read_table(path: Path, display: str, options: Mapping[str, Any] | None = Non
     fmt = format_of(path, opts)
     reader = _READERS.get(fmt)
     if reader is None:
-        raise DataError(f"unknown raw form format '{fmt}' (one of: {', '.join(FORMATS)})",
+        raise RawFileError(f"unknown raw form format '{fmt}' (one of: {', '.join(FORMATS)})",
                         file=display)
     try:
         table = reader(Path(path), opts, subject_col)
     except DataError as e:
-        if e.file is None:
-            e.file = display
-            e.args = (e.render(),)
-        raise
+        raise RawFileError(e.message, file=display) from None
     except UnicodeDecodeError as e:
-        raise DataError(f"not {e.encoding} text ({e.reason} at byte {e.start})",
-                        file=display) from None
+        raise RawFileError(f"not {e.encoding} text ({e.reason} at byte {e.start}); declare the "
+                           f"form's encoding in the study file", file=display) from None
     except LookupError as e:
-        raise DataError(f"unknown encoding: {e}", file=display) from None
+        raise RawFileError(f"unknown encoding: {e}", file=display) from None
     except Exception as e:  # noqa: BLE001 - a third-party reader's failure on a bad file
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
-        raise DataError(f"not a readable {_NAMES[fmt]} file: {first}", file=display) from None
+        first = first.replace(f" '{path}'", "").replace(str(path), "the file").replace("  ", " ")
+        raise RawFileError(f"not a readable {_NAMES[fmt]} file: {first}",
+                           file=display) from None
     table.columns = [str(c) for c in table.columns]
     return table.reset_index(drop=True)
 
@@ -195,9 +201,9 @@ def _odm(path: Path, opts: dict, subject: str | None) -> pd.DataFrame:
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
                              dtd_validation=False, huge_tree=False, remove_comments=True)
     try:
-        root = etree.parse(str(path), parser).getroot()
+        root = etree.fromstring(path.read_bytes(), parser)
     except etree.XMLSyntaxError as e:
-        raise DataError(f"not well-formed XML: {str(e).splitlines()[0]}") from None
+        raise DataError(f"not well-formed XML (line {e.lineno}): {e.msg}") from None
     if etree.QName(root).localname != "ODM":
         raise DataError(f"not a CDISC ODM file (root element {etree.QName(root).localname})")
     names = {}
@@ -227,7 +233,7 @@ def _odm(path: Path, opts: dict, subject: str | None) -> pd.DataFrame:
 
 _READERS = {"csv": _csv, "xlsx": _xlsx, "sas7bdat": _sas7bdat, "xpt": _xpt,
             "parquet": _parquet, "odm": _odm}
-_NAMES = {"csv": "CSV", "xlsx": "XLSX workbook", "sas7bdat": "SAS7BDAT", "xpt": "SAS XPT",
+_NAMES = {"csv": "CSV", "xlsx": "XLSX", "sas7bdat": "SAS7BDAT", "xpt": "SAS XPT",
           "parquet": "Parquet", "odm": "ODM-XML"}
 
-__all__ = ["FORMATS", "EXTENSIONS", "format_of", "read_table"]
+__all__ = ["RawFileError", "FORMATS", "EXTENSIONS", "format_of", "read_table"]
