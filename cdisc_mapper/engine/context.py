@@ -60,7 +60,7 @@ class RunState:
         if name not in self.forms:
             path = raw_form_path(self.study, name)
             self.forms[name] = read_form(name, path, self.study.display(path),
-                                         self.study.subject_id)
+                                         self.study.subject_id, self.study.forms.get(name))
         return self.forms[name]
 
     def codelist(self, cid: str, doc: Located | None = None, path: tuple = ()) -> Codelist:

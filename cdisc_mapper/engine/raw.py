@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, InputError
+from ..errors import DataError
+from ..io.rawformats import read_table
 
 
 @dataclass
@@ -38,17 +40,13 @@ class RawForm:
         return self.table[name]
 
 
-def read_form(name: str, path: Path, display: str, subject_col: str) -> RawForm:
-    """Read a CSV form; every value as text, blanks trimmed, empty cells missing."""
+def read_form(name: str, path: Path, display: str, subject_col: str,
+              options: Mapping[str, Any] | None = None) -> RawForm:
+    """Read a form (CSV or another format, see io/rawformats); every value as text, blanks
+    trimmed, empty cells missing."""
     if not path.is_file():
         raise DataError(f"raw form '{name}' not found (expected {display})", file=display)
-    try:
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
-                            encoding="utf-8", skipinitialspace=False)
-    except UnicodeDecodeError as e:
-        raise InputError(f"not UTF-8 text ({e.reason} at byte {e.start})", file=display) from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise InputError(f"not a readable CSV file: {str(e).splitlines()[0]}", file=display) from None
+    table = read_table(path, display, options, subject_col)
     for col in table.columns:
         codes, uniques = pd.factorize(table[col], use_na_sentinel=True)
         stripped = pd.Series(uniques, dtype=object).str.strip()

@@ -157,6 +157,21 @@ def study_schema() -> dict[str, Any]:
                                       "description": "folders or files of shared mappings"},
                           "analysis": {"type": "array", "items": {"type": "string"},
                                        "description": "folders or files of ADaM specs"}}},
+            "forms": {"type": "object", "description": "raw forms read from a declared file or "
+                      "format (default: <form>.csv, .xlsx, .sas7bdat, .xpt or .parquet in raw)",
+                      "additionalProperties": {
+                          "type": "object", "additionalProperties": False,
+                          "properties": {
+                              "file": {"type": "string", "minLength": 1,
+                                       "description": "relative to the raw folder"},
+                              "format": {"enum": ["csv", "xlsx", "sas7bdat", "xpt", "parquet",
+                                                  "odm"]},
+                              "delimiter": {"type": "string", "minLength": 1, "maxLength": 1},
+                              "encoding": {"type": "string", "minLength": 1},
+                              "sheet": {"type": "string", "minLength": 1},
+                              "item_group": {"type": "string", "minLength": 1},
+                              "columns": {"enum": ["oid", "name"]},
+                              "subject_key": {"type": "string", "minLength": 1}}}},
             "subject": {"type": "object", "additionalProperties": False,
                         "required": ["id"],
                         "properties": {

@@ -147,6 +147,7 @@ class Study:
     codelists: dict[str, Codelist] = field(default_factory=dict)     # sponsor lists
     extensions: dict[str, tuple[Term, ...]] = field(default_factory=dict)  # CDISC list → extra terms
     codelist_files: dict[str, str] = field(default_factory=dict)
+    forms: dict[str, dict[str, Any]] = field(default_factory=dict)  # declared raw form files
 
     def display(self, path: Path) -> str:
         """A path for messages: relative to the folder the study file's project lives in."""
@@ -217,6 +218,7 @@ def load_study(study_file: Path, base: Path | None = None) -> Study:
         dates=dict(d.get("dates") or {}),
         units=_units(d.get("units")),
         not_assigned={str(k): v for k, v in (d.get("not_assigned") or {}).items()},
+        forms={k: dict(v) for k, v in (d.get("forms") or {}).items()},
     )
     study.design_problems = design_errors(study)
     study.design_notes = [
@@ -354,7 +356,18 @@ def _apply_overrides(study: Study) -> None:
         study.datasets[name] = DatasetMapping(name, new_doc, (m.doc.file, study.doc.file))
 
 
+RAW_EXTENSIONS = (".csv", ".xlsx", ".sas7bdat", ".xpt", ".parquet")
+
+
 def raw_form_path(study: Study, form: str) -> Path:
+    """The form's file: as declared under ``forms:``, else ``<form>.csv`` in the raw folder,
+    else the first of ``<form>.xlsx|.sas7bdat|.xpt|.parquet`` found there."""
+    declared = study.forms.get(form)
+    if declared and declared.get("file"):
+        return study.raw_dir / declared["file"]
+    for ext in RAW_EXTENSIONS:
+        if (study.raw_dir / f"{form}{ext}").is_file():
+            return study.raw_dir / f"{form}{ext}"
     return study.raw_dir / f"{form}.csv"
 
 
