@@ -277,7 +277,7 @@ TS_VALUE_CODELISTS = {
 # Sponsor terms: the only values outside CDISC CT (declared as sponsor terms in define.xml).
 SPONSOR_TERMS = {
     ("QS", "QSCAT", "EASI"), ("QS", "QSCAT", "IGA"), ("QS", "QSCAT", "BSA"),
-    ("QS", "QSCAT", "PRURITUS NRS"), ("EX", "EXDOSU", "cells/kg"), ("TS", "TSVAL", "cells/kg"),
+    ("QS", "QSCAT", "PRURITUS NRS"), ("EX", "EXDOSU", "cells/kg"),
 }
 
 
