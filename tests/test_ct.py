@@ -95,17 +95,16 @@ def test_bundled_dlqi():
     assert all(names[c].startswith("DLQI1-") for c in DLQI_CODES)
 
 
-def test_partial_codelists():
-    parts = partial_codelists()
-    assert {"UNIT", "LOC", "LBTESTCD", "LBTEST", "METHOD", "QSCAT"} == parts
+def test_bundled_ct_is_complete():
+    """The whole SDTM CT package ships: no codelist is partial."""
+    assert partial_codelists() == frozenset()
     ct = bundled_ct()
+    assert len(ct) == 1158 and len(ct["UNIT"].terms) == 929
     for cid in ct:
-        assert is_partial(cid) == (cid in parts)
-        assert total_terms(cid) >= len(ct[cid].terms)
-        assert (total_terms(cid) > len(ct[cid].terms)) == (cid in parts)
+        assert not is_partial(cid)
+        assert total_terms(cid) == len(ct[cid].terms)
     assert total_terms("NOSUCH") is None
-    # LBTEST carries the names of the bundled LBTESTCD codes
-    assert {t.code for t in ct["LBTEST"].terms} == {t.code for t in ct["LBTESTCD"].terms}
+    assert "cells/kg" not in ct["UNIT"].values() and "mg/kg" in ct["UNIT"].values()
 
 
 # --------------------------------------------------------------------------------------------------
@@ -191,8 +190,32 @@ def test_bundled_ct_matches_full_package(full_ct):
             assert t.value in ref_terms, (cid, t.value)
             assert (t.code, t.decode) == (ref_terms[t.value].code, ref_terms[t.value].decode), (cid, t.value)
         assert total_terms(cid) == len(ref.terms), cid
-        if not is_partial(cid):
-            assert cl.terms == ref.terms, cid
+        assert cl.terms == ref.terms, cid
+    assert bundled_ct().keys() == full_ct.keys()
+
+
+def test_every_term_of_the_package_is_bundled(full_ct_path):
+    """Every term row of the NCI EVS file is a term of the bundled codelist of that code."""
+    import csv
+    bundled = {c.code: c for c in bundled_ct().values()}
+    with open(full_ct_path, encoding="utf-8-sig", newline="") as f:
+        rows = csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        n = 0
+        for r in rows:
+            if r["Codelist Code"]:
+                t = bundled[r["Codelist Code"]].term(r["CDISC Submission Value"])
+                assert t is not None and t.code == r["Code"], r
+                n += 1
+            else:
+                assert bundled[r["Code"]].id == r["CDISC Submission Value"], r
+    assert n == 43698
+
+
+def test_compact_form_round_trip(full_ct):
+    from cdisc_mapper.standards.ct import read_compact, write_compact
+    data = write_compact(full_ct)
+    assert data == write_compact(full_ct)            # deterministic bytes
+    assert read_compact(data) == full_ct
 
 
 def test_full_ct_dlqi(full_ct):
@@ -221,7 +244,7 @@ def test_load_standard_with_full_ct(full_ct_path):
     assert len(std.codelists) == 1158
     assert len(std.codelists["UNIT"].terms) == 929
     assert not is_partial("UNIT", std.codelists)
-    assert is_partial("UNIT", load_standard().codelists)
+    assert not is_partial("UNIT", load_standard().codelists)
     assert not is_partial("SEX", load_standard().codelists)
     assert std.datasets == load_standard().datasets
     assert load_standard(ct=str(full_ct_path)) is std
@@ -241,7 +264,7 @@ def test_bundled_adam_ct_matches_package(reference):
     """The ADaM CT ships complete: every codelist and term of the CDISC Library file."""
     from cdisc_mapper.standards.ct import bundled_file
 
-    bundled, partial, _ = bundled_file("adam-ct-2025-09-26.yaml")
+    bundled, partial, _ = bundled_file("adam-ct-2025-09-26.tsv.gz")
     assert not partial
     ref = load_ct(reference / "ct" / "ADaM_CT_2025-09-26.csv")
     assert bundled.keys() == ref.keys()

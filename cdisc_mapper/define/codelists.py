@@ -38,7 +38,7 @@ SMALL_LIST = 6
 def _adam_codes() -> frozenset[str]:
     codes: set[str] = set()
     for f in resources.files("cdisc_mapper.standards").joinpath("ct").iterdir():
-        if f.name.startswith("adam-ct-") and f.name.endswith(".yaml"):
+        if f.name.startswith("adam-ct-") and f.name.endswith(".tsv.gz"):
             codes.update(c.code for c in bundled_file(f.name)[0].values() if c.code)
     return frozenset(codes)
 

@@ -1,11 +1,10 @@
-"""Controlled terminology: the bundled SDTM CT subset and full NCI EVS packages.
+"""Controlled terminology: the bundled SDTM and ADaM CT packages and NCI EVS files.
 
-The package ships a compact subset of the NCI EVS SDTM Controlled Terminology
-(``ct/sdtm-ct-<date>.yaml``): the codelists that the bundled datasets and the Trial Summary parameters
-use.  A few large codelists (UNIT, LOC, LBTESTCD, ...) carry only a selection of their terms and are
-marked *partial*: a value missing from a partial codelist is not proof that it is not CDISC CT.  A
-user points the tool at a full package (``--ct``) to check against every term; :func:`load_ct` reads
-one.
+The package ships the whole NCI EVS SDTM Controlled Terminology package and the ADaM CT package
+(``ct/sdtm-ct-<date>.tsv.gz``, ``ct/adam-ct-<date>.tsv.gz``, in the compact form of
+:func:`write_compact`, read in about 0.2 s on first use and cached).  No bundled codelist is partial;
+:func:`is_partial` stays for callers.  A user may point the tool at another published package
+(``--ct``); :func:`load_ct` reads one.
 
 Every :class:`~cdisc_mapper.spec.model.Codelist` is keyed and identified by its short name, the
 "CDISC Submission Value" of the codelist row (``SEX``, ``NY``, ``UNIT``); terms carry the NCI code and
@@ -15,6 +14,7 @@ the NCI preferred term as decode.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import re
 from functools import cache
@@ -28,7 +28,7 @@ from cdisc_mapper.errors import UsageError
 from cdisc_mapper.spec.model import Codelist, Term
 
 BUNDLED_CT_VERSION = "2025-03-28"
-_BUNDLED_FILE = f"sdtm-ct-{BUNDLED_CT_VERSION}.yaml"
+_BUNDLED_FILE = f"sdtm-ct-{BUNDLED_CT_VERSION}.tsv.gz"
 
 # Columns of an NCI EVS terminology file (tab-separated .txt) and of the CDISC Library CSV layout.
 COL_CODE = "Code"
@@ -56,24 +56,58 @@ def _yaml(text: str) -> dict:
 # bundled subset
 
 
+_COMPACT_MAGIC = "# cdisc_mapper controlled terminology 1"
+
+
+def write_compact(codelists: Mapping[str, Codelist]) -> bytes:
+    """The product's own form of a CT package: gzip'd UTF-8 text, a magic first line, then per
+    codelist (sorted by short name) one line ``code<TAB>short name<TAB>name<TAB>Y|N`` (extensible)
+    followed by its terms in package order, each ``<TAB>code<TAB>submission value<TAB>decode``.
+    Tabs and newlines never occur in NCI EVS values.  Deterministic (gzip mtime 0)."""
+    out = [_COMPACT_MAGIC]
+    for cid in sorted(codelists):
+        c = codelists[cid]
+        out.append(f"{c.code or ''}\t{cid}\t{c.name}\t{'Y' if c.extensible else 'N'}")
+        out.extend(f"\t{t.code or ''}\t{t.value}\t{t.decode or ''}" for t in c.terms)
+    return gzip.compress(("\n".join(out) + "\n").encode("utf-8"), compresslevel=9, mtime=0)
+
+
+def read_compact(data: bytes) -> dict[str, Codelist]:
+    """Codelists of a file written by :func:`write_compact`."""
+    lines = gzip.decompress(data).decode("utf-8").split("\n")
+    if lines[0] != _COMPACT_MAGIC:
+        raise ValueError("not a cdisc_mapper CT file")
+    out: dict[str, Codelist] = {}
+    head: list[str] | None = None
+    terms: list[Term] = []
+
+    def close():
+        if head is not None:
+            out[head[1]] = Codelist(id=head[1], name=head[2], terms=tuple(terms), code=head[0] or None,
+                                    extensible=head[3] == "Y")
+
+    for line in lines[1:]:
+        if not line:
+            continue
+        if line[0] == "\t":
+            _, code, value, decode = line.split("\t")
+            terms.append(Term(value, code or None, decode or None))
+        else:
+            close()
+            head, terms = line.split("\t"), []
+    close()
+    return out
+
+
 @cache
 def bundled_file(fname: str) -> tuple[dict[str, Codelist], frozenset[str], dict[str, int]]:
-    """Codelists of one bundled CT file (``ct/<fname>``), its partial codelists and full term counts."""
-    text = resources.files("cdisc_mapper.standards").joinpath("ct", fname).read_text(encoding="utf-8")
-    data = _yaml(text)
-    codelists: dict[str, Codelist] = {}
-    partial: set[str] = set()
-    totals: dict[str, int] = {}
-    for cid, c in data["codelists"].items():
-        terms = tuple(Term(value=str(v), code=code, decode=decode) for v, code, decode in c["terms"])
-        codelists[cid] = Codelist(id=cid, name=c["name"], terms=terms, code=c["code"],
-                                  extensible=bool(c["extensible"]))
-        if c.get("partial"):
-            partial.add(cid)
-            totals[cid] = int(c["total_terms"])
-        else:
-            totals[cid] = len(terms)
-    return codelists, frozenset(partial), totals
+    """Codelists of one bundled CT file (``ct/<fname>``), its partial codelists and term counts.
+
+    The bundled packages are complete (no partial codelists); the second and third items remain for
+    callers that ask."""
+    data = resources.files("cdisc_mapper.standards").joinpath("ct", fname).read_bytes()
+    codelists = read_compact(data)
+    return codelists, frozenset(), {cid: len(c.terms) for cid, c in codelists.items()}
 
 
 def _bundled() -> tuple[dict[str, Codelist], frozenset[str], dict[str, int]]:
