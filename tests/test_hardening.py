@@ -259,9 +259,9 @@ def _deny(monkeypatch, module, name: str, suffix: str):
 
 
 def test_permission_denied_on_a_raw_csv(project, capsys, monkeypatch):
-    import cdisc_mapper.engine.raw as raw
-    monkeypatch.setattr(raw, "pd", SimpleNamespace(**{**vars(pd), "read_csv": pd.read_csv}))
-    _deny(monkeypatch, raw.pd, "read_csv", "ae.csv")
+    import cdisc_mapper.io.rawformats as rawformats
+    monkeypatch.setattr(rawformats, "pd", SimpleNamespace(**{**vars(pd), "read_csv": pd.read_csv}))
+    _deny(monkeypatch, rawformats.pd, "read_csv", "ae.csv")
     code, _, err = _convert(project, capsys)
     _one_error(code, err, "ae.csv", "permission denied")
     assert snapshot(project.out) == project.before
@@ -472,6 +472,7 @@ def test_counts_are_said_in_the_right_number():
     assert [plural(n, "warning") for n in (0, 1, 2, 1234)] == [
         "0 warnings", "1 warning", "2 warnings", "1,234 warnings"]
     fake = SimpleNamespace(counts=lambda: {"error": 1, "warning": 1, "notice": 2},
+                           issue_counts=lambda: {"error": 1, "warning": 1, "notice": 2},
                            standard="SDTMIG 3.4", ct_version="x", failed=lambda: True,
                            fail_on="error")
     assert ValidationResult.summary(fake).startswith("1 error, 1 warning, 2 notices")

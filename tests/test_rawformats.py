@@ -253,7 +253,7 @@ def test_bad_files_give_one_line(case, root, tmp_path, capsys):
     assert f"raw/{name}" in lines[0], lines[0]
     assert not (tmp_path / "out" / "ADT2002-P1" / SDTM).exists()
     expected = {"missing-sheet": "no sheet 'AE'", "missing-item-group": "IG.AE",
-                "wrong-encoding": "not utf-8 text"}.get(kind, "not ")
+                "wrong-encoding": "not UTF-8 text: line "}.get(kind, "not ")
     assert expected in lines[0], lines[0]
     assert str(tmp_path) not in lines[0], lines[0]
 

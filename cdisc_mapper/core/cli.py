@@ -30,7 +30,8 @@ examples:
 def add_parser(subparsers, common_parent: argparse.ArgumentParser) -> argparse.ArgumentParser:
     r = subparsers.add_parser("rules", parents=[common_parent], help="test CDISC CORE rules",
                               description="Work with CDISC CORE rules.")
-    sub = r.add_subparsers(dest="rules_command", metavar="COMMAND")
+    sub = r.add_subparsers(dest="rules_command", metavar="COMMAND",
+                         help="what to do with the rules (test: run them on their test cases)")
     t = sub.add_parser("test", parents=[common_parent], help="run rules on their test cases",
                        description=DESCRIPTION, epilog=EPILOG,
                        formatter_class=argparse.RawDescriptionHelpFormatter)

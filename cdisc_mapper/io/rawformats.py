@@ -56,10 +56,12 @@ def read_table(path: Path, display: str, options: Mapping[str, Any] | None = Non
     except DataError as e:
         raise RawFileError(e.message, file=display) from None
     except UnicodeDecodeError as e:
-        raise RawFileError(f"not {e.encoding} text ({e.reason} at byte {e.start}); declare the "
-                           f"form's encoding in the study file", file=display) from None
+        raise RawFileError(f"{_bad_text(Path(path), opts.get('encoding') or 'utf-8', e)}; declare "
+                           f"the form's encoding in the study file", file=display) from None
     except LookupError as e:
         raise RawFileError(f"unknown encoding: {e}", file=display) from None
+    except OSError:
+        raise                 # permission denied, a folder, ...: said at the command boundary
     except Exception as e:  # noqa: BLE001 - a third-party reader's failure on a bad file
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         first = first.replace(f" '{path}'", "").replace(str(path), "the file").replace("  ", " ")
@@ -67,6 +69,22 @@ def read_table(path: Path, display: str, options: Mapping[str, Any] | None = Non
                            file=display) from None
     table.columns = [str(c) for c in table.columns]
     return table.reset_index(drop=True)
+
+
+def _bad_text(path: Path, encoding: str, e: UnicodeDecodeError) -> str:
+    """Where a file stops being ``encoding`` text: line and byte of the file (a reader's error
+    counts from the start of its buffer, not of the file)."""
+    name = "UTF-8" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
+    try:
+        path.read_bytes().decode(encoding)
+    except UnicodeDecodeError as whole:
+        data = whole.object
+        line = data.count(b"\n", 0, whole.start) + 1
+        return (f"not {name} text: line {line}, byte {whole.start + 1} of the file "
+                f"({whole.reason})")
+    except (OSError, LookupError):
+        pass
+    return f"not {name} text ({e.reason} at byte {e.start})"
 
 
 # --- typed values to text ------------------------------------------------------------------
