@@ -476,3 +476,32 @@ def test_counts_are_said_in_the_right_number():
                            standard="SDTMIG 3.4", ct_version="x", failed=lambda: True,
                            fail_on="error")
     assert ValidationResult.summary(fake).startswith("1 error, 1 warning, 2 notices")
+
+
+# ------------------------------------------------------------ raw values the engine must refuse
+
+def _raw_project(tmp_path, ae_rows: str):
+    from cdisc_mapper.engine.raw import read_form
+    path = tmp_path / "ae.csv"
+    path.write_bytes(("SUBJECT,AETERM\n" + ae_rows).encode("utf-8"))
+    return lambda: read_form("ae", path, "raw/ae.csv", "SUBJECT")
+
+
+def test_a_blank_subject_in_a_raw_row_is_an_error(tmp_path):
+    from cdisc_mapper.errors import DataError
+    read = _raw_project(tmp_path, "001,Headache\n,Nausea\n002,Rash\n")
+    with pytest.raises(DataError) as e:
+        read()
+    msg = str(e.value)
+    assert "raw/ae.csv" in msg and "record 2" in msg and "SUBJECT" in msg and "empty" in msg
+
+
+def test_a_nul_byte_in_a_raw_value_is_an_error(tmp_path):
+    from cdisc_mapper.errors import DataError
+    read = _raw_project(tmp_path, "001,Headache\n002,head\x00ache\n")
+    with pytest.raises(DataError) as e:
+        read()
+    msg = str(e.value)
+    assert "raw/ae.csv" in msg and "record 2" in msg and "AETERM" in msg and "control" in msg
+    ok = _raw_project(tmp_path, "001,Headache\n002,Rash\n")()
+    assert list(ok.table["AETERM"]) == ["Headache", "Rash"]

@@ -40,6 +40,24 @@ class RawForm:
         return self.table[name]
 
 
+# control characters other than tab, line feed and carriage return: an XPT reader stops at a NUL,
+# and none of them belongs in a submission value
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
+def _refuse_control_characters(uniques, codes, col: str, display: str) -> None:
+    """One data error for the first row whose value holds a control character (checked once per
+    distinct value)."""
+    bad = pd.Series(uniques, dtype=object).str.contains(_CONTROL, regex=True, na=False).to_numpy()
+    if not bad.any():
+        return
+    first = int(np.flatnonzero(np.isin(codes, np.flatnonzero(bad)))[0])
+    value = str(uniques[codes[first]])
+    raise DataError("a control character (such as NUL) is in the value: export the form again "
+                    "or clean the cell", file=display, record=first + 1, variable=col,
+                    value=value)
+
+
 def read_form(name: str, path: Path, display: str, subject_col: str,
               options: Mapping[str, Any] | None = None) -> RawForm:
     """Read a form (CSV or another format, see io/rawformats); every value as text, blanks
@@ -49,6 +67,7 @@ def read_form(name: str, path: Path, display: str, subject_col: str,
     table = read_table(path, display, options, subject_col)
     for col in table.columns:
         codes, uniques = pd.factorize(table[col], use_na_sentinel=True)
+        _refuse_control_characters(uniques, codes, col, display)
         stripped = pd.Series(uniques, dtype=object).str.strip()
         stripped = stripped.where(stripped != "").to_numpy(dtype=object)
         values = np.full(len(codes), None, dtype=object)
@@ -57,5 +76,10 @@ def read_form(name: str, path: Path, display: str, subject_col: str,
         table[col] = pd.Series(values, index=table.index, dtype="string")
     if subject_col not in table.columns:
         raise DataError(f"the subject column '{subject_col}' is missing", file=display)
+    blank = np.flatnonzero(table[subject_col].isna().to_numpy())
+    if len(blank):
+        more = f" (and {len(blank) - 1:,} more rows)" if len(blank) > 1 else ""
+        raise DataError(f"the subject column is empty{more}: every row of a form belongs to a "
+                        "subject", file=display, record=int(blank[0]) + 1, variable=subject_col)
     table["__row__"] = range(1, len(table) + 1)
     return RawForm(name, path, display, table, subject_col)
