@@ -26,6 +26,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from cdisc_mapper import __version__
+from cdisc_mapper.progress import plural
 
 from .catalogue import SEVERITIES, Catalogue, load_catalogue
 from .engine import Context, RuleStatus, run_rules
@@ -283,11 +284,6 @@ def validate(path: str | os.PathLike[str], *, define: str | os.PathLike[str] | N
     if out is not None and formats:
         result.write_reports(out, formats)
     return result
-
-
-def plural(n: int, word: str) -> str:
-    """``1 error``, ``2 errors``, ``1,234 notices``."""
-    return f"{n:,} {word}{'' if n == 1 else 's'}"
 
 
 def count_text(issues: dict[str, int], records: dict[str, int]) -> str:
