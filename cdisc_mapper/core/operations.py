@@ -55,6 +55,46 @@ def _col_name(name: str, ds) -> str:
     return ds.domain + name[2:] if isinstance(name, str) and name.startswith("--") and ds else name
 
 
+def _groups(op: dict, src, w: Work, f: pd.DataFrame) -> list[str]:
+    """The operation's group variables, ``--`` resolved; a group entry naming an earlier
+    operation whose result is a list of variable names stands for those of them the dataset
+    has (``group: [USUBJID, --TESTCD, $TIMING_VARIABLES]``), as CORE expands it."""
+    out: list[str] = []
+    for g in op.get("group") or []:
+        res = w.ops.get(g) if isinstance(g, str) else None
+        if isinstance(res, ListValue):
+            out.extend(str(v) for v in res.values if str(v) in f.columns)
+        else:
+            out.append(_col_name(g, src))
+    return list(dict.fromkeys(out))
+
+
+def _regex_keys(op: dict, keys: pd.DataFrame) -> pd.DataFrame:
+    """``regex``: a group variable whose first non-empty value matches it is grouped on the
+    matched part (``^\\d{4}-\\d{2}-\\d{2}``: the date of a date/time)."""
+    rx = op.get("regex")
+    if not rx:
+        return keys
+    import re
+    pat = re.compile(rx)
+    for c in keys.columns:
+        vals = keys[c]
+        nonempty = vals[vals != ""]
+        if not len(nonempty) or not pat.match(str(nonempty.iloc[0])):
+            continue
+        uniq = pd.unique(vals)
+        m = {u: (mm.group(0) if u and (mm := pat.match(u)) else u) for u in uniq}
+        keys[c] = vals.map(m)
+    return keys
+
+
+def _same_rows(df: pd.DataFrame, f: pd.DataFrame) -> bool:
+    """The working frame holds exactly the dataset's records, in order."""
+    from .frame import ROW
+    return len(df) == len(f) and ROW in df.columns and ROW in f.columns and \
+        bool((df[ROW].to_numpy() == f[ROW].to_numpy()).all())
+
+
 def _grouped(op: dict, study, ds, w: Work, agg: Callable[[pd.Series], Any], empty_value):
     src = _target(op, study, ds)
     if src is None:
@@ -63,7 +103,7 @@ def _grouped(op: dict, study, ds, w: Work, agg: Callable[[pd.Series], Any], empt
     col = _col_name(op.get("name"), src)
     if col not in f.columns:
         raise Unsupported(f"operation {op['operator']}: variable {col} not in {src.name}")
-    groups = [_col_name(g, src) for g in (op.get("group") or [])]
+    groups = _groups(op, src, w, f)
     if not groups:
         return agg(f[col])
     for g in groups:
@@ -132,12 +172,19 @@ def _record_count(op, study, ds, w):
         if k not in f.columns:
             return 0
         mask &= (as_text(f[k]).to_numpy(object) == str(v))
-    groups = [_col_name(g, src) for g in (op.get("group") or [])]
+    groups = _groups(op, src, w, f)
     if not groups:
         return int(mask.sum())
-    keys = pd.DataFrame({g: as_text(f[g]).to_numpy(object) for g in groups})[mask]
-    res = keys.groupby(groups, sort=False).size().rename("_r").reset_index()
-    left = pd.DataFrame({g: as_text(w.df[g]).to_numpy(object) for g in groups})
+    for g in groups:
+        if g not in f.columns or g not in w.df.columns:
+            raise Unsupported(f"operation record_count: group variable {g} missing")
+    allkeys = _regex_keys(op, pd.DataFrame({g: as_text(f[g]).to_numpy(object) for g in groups}))
+    res = allkeys[mask].groupby(groups, sort=False).size().rename("_r").reset_index()
+    if _same_rows(w.df, f):
+        left = allkeys
+    else:
+        left = _regex_keys(op, pd.DataFrame({g: as_text(w.df[g]).to_numpy(object)
+                                             for g in groups}))
     out = left.merge(res, on=groups, how="left")["_r"].fillna(0)
     out.index = w.df.index
     return out
@@ -287,3 +334,6 @@ def _codelist_terms(op, study, ds, w):
         code = op.get("returntype") == "code"
         out.extend(t.code if code else t.value for t in c.terms)
     return ListValue(out)
+
+
+from . import model as _model  # noqa: E402,F401  (registers the SDTM model operations)
