@@ -149,3 +149,34 @@ def test_model_filtered_variables_and_grouping_by_a_variable_list(tmp_path):
                        "group": ["USUBJID", "--TESTCD", "$t"]}, study, ds, w)
     # grouped on the date part of VSDTC: the first two records share 2020-01-02
     assert n.tolist() == [2, 2, 1, 1]
+
+
+def test_unshipped_sdtmig_version_uses_only_version_independent_facts(tmp_path):
+    from cdisc_mapper.core.testcases import study_for
+    from cdisc_mapper.core.versions import nearest_shipped
+
+    assert nearest_shipped("SDTMIG", "3.3") == "3.4" and nearest_shipped("SDTMIG", "3.2") == "3.4"
+    assert nearest_shipped("SENDIG", "3.1") is None and nearest_shipped("TIG", "1.0") is None
+    cols = {"STUDYID": ["S"], "DOMAIN": ["CM"], "USUBJID": ["1"], "CMSEQ": ["1"],
+            "CMTRT": ["ASPIRIN"], "CMCAT": ["Concomitant/Prior Medications"]}
+    pkg = load_package(_write_package(tmp_path / "a", {"CM": cols},
+                                      "PRODUCT=SDTMIG\nVERSION=3-3\n"))
+    study = study_for(pkg)
+    assert study.version == "3.3" and study.facts_from == "SDTMIG 3.4"
+    ds = pkg.datasets["CM"]
+    w = Work(study.frame("CM"), "CM")
+    assert run_operation({"operator": "domain_label"}, study, ds, w) == \
+        "Concomitant/Prior Medications"
+    assert study.ds_class(ds) == "INTERVENTIONS"
+    for op, what in (("required_variables", "Core designations"),
+                     ("get_column_order_from_library", "variable orders"),
+                     ("domain_is_custom", "datasets")):
+        with pytest.raises(Unsupported, match=f"SDTMIG 3.3 metadata is not in this product.*{what}"):
+            run_operation({"operator": op}, study, ds, w)
+    # another guide gets no stand-in
+    pkg = load_package(_write_package(tmp_path / "b", {"CM": cols},
+                                      "PRODUCT=SENDIG\nVERSION=3-1\n"))
+    study = study_for(pkg)
+    assert study.standard is None and study.facts_from is None
+    with pytest.raises(Unsupported, match="no SENDIG 3.1 metadata"):
+        run_operation({"operator": "domain_label"}, study, pkg.datasets["CM"], w)

@@ -63,6 +63,8 @@ class Study:
         self.codelists = codelists if codelists is not None else (
             standard.codelists if standard is not None else {})
         self.cache: dict[Any, Any] = {}
+        # "SDTMIG 3.4" where that shipped version stands in for an unshipped one (see versions)
+        self.facts_from: str | None = None
 
     @property
     def datasets(self):
@@ -469,6 +471,8 @@ def _frame_for(rule: CoreRule, study: Study, ds) -> pd.DataFrame:
 
 
 def _with_library(study: Study, ds, df: pd.DataFrame) -> pd.DataFrame:
+    from .versions import require_own_version
+    require_own_version(study, "variable metadata")
     igd = study.ig(ds)
     if igd is None:
         raise Unsupported(f"{study.product} {study.version} metadata for dataset {ds.name}")

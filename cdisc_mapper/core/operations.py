@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .frame import Unsupported, Work
+from .versions import require_own_version
 from .values import ListValue, as_text, date_precision, empty_mask
 
 __all__ = ["OPERATIONS", "run_operation"]
@@ -258,7 +259,11 @@ def _dataset_order(op, study, ds, w):
     return ListValue([v.name for v in src.variables] if src is not None else [])
 
 
-def _ig(study, ds):
+def _ig(study, ds, own_version: str | None = None):
+    """The guide's metadata of the dataset; ``own_version`` names a fact that differs between
+    versions of the guide (a stand-in version does not answer it, see ``versions``)."""
+    if own_version:
+        require_own_version(study, own_version)
     if study.standard is None:
         raise Unsupported(f"no {study.product} {study.version} metadata in this product")
     igd = study.ig(ds)
@@ -269,7 +274,7 @@ def _ig(study, ds):
 
 
 def _lib_names(study, ds, core: str | None = None) -> list[str]:
-    igd = _ig(study, ds)
+    igd = _ig(study, ds, "the variables' Core designations" if core else "variable orders")
     return [v.name for v in igd.variables if core is None or v.core == core]
 
 
@@ -302,12 +307,13 @@ def _domain_label(op, study, ds, w):
 def _domain_is_custom(op, study, ds, w):
     if study.standard is None:
         raise Unsupported(f"no {study.product} {study.version} metadata in this product")
+    require_own_version(study, "the guide's datasets")
     return study.ig(ds) is None
 
 
 def _filtered(op, study, ds, present_only: bool):
-    igd = _ig(study, ds)
     key, value = op.get("key_name"), op.get("key_value")
+    igd = _ig(study, ds, None if key == "role" else f"variable {key}s")
     attr = {"role": "role", "core": "core", "label": "label", "name": "name"}.get(key)
     if attr is None:
         raise Unsupported(f"operation {op['operator']} by {key!r}")
