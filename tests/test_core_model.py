@@ -180,3 +180,94 @@ def test_unshipped_sdtmig_version_uses_only_version_independent_facts(tmp_path):
     assert study.standard is None and study.facts_from is None
     with pytest.raises(Unsupported, match="no SENDIG 3.1 metadata"):
         run_operation({"operator": "domain_label"}, study, pkg.datasets["CM"], w)
+
+
+_DEFINE = """<?xml version="1.0" encoding="UTF-8"?>
+<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3" xmlns:def="http://www.cdisc.org/ns/def/v2.1"
+     ODMVersion="1.3.2" FileType="Snapshot" FileOID="F" CreationDateTime="2024-01-01T00:00:00">
+ <Study OID="S"><GlobalVariables><StudyName>S</StudyName><StudyDescription>S</StudyDescription>
+  <ProtocolName>S</ProtocolName></GlobalVariables>
+  <MetaDataVersion OID="MDV" Name="M" def:DefineVersion="2.1.0">
+   <ItemGroupDef OID="IG.%(ds)s" Name="%(ds)s" Domain="%(ds)s" Repeating="Yes" Purpose="Tabulation">
+    <ItemRef ItemOID="IT.STUDYID" OrderNumber="1" Mandatory="Yes" Role="Identifier"/>
+    <ItemRef ItemOID="IT.DOMAIN" OrderNumber="2" Mandatory="Yes" Role="Identifier"/>
+   </ItemGroupDef>
+   <ItemDef OID="IT.STUDYID" Name="STUDYID" DataType="text" Length="8">
+    <Description><TranslatedText>Study Identifier</TranslatedText></Description></ItemDef>
+   <ItemDef OID="IT.DOMAIN" Name="DOMAIN" DataType="text" Length="2">
+    <Description><TranslatedText>Domain Abbreviation</TranslatedText></Description>
+    <CodeListRef CodeListOID="CL.DOMAIN"/></ItemDef>
+   <CodeList OID="CL.DOMAIN" Name="Domain" DataType="text">
+    <CodeListItem CodedValue="%(ds)s"><Decode><TranslatedText>x</TranslatedText></Decode>
+     <Alias Context="nci:ExtCodeID" Name="%(code)s"/></CodeListItem>
+    <Alias Context="nci:ExtCodeID" Name="C66734"/></CodeList>
+  </MetaDataVersion></Study></ODM>
+"""
+
+_DEFINE_RULE = """Core: {Id: CORE-990003, Status: Published}
+Authorities: [{Organization: CDISC, Standards: [{Name: SDTMIG, Version: "3.4"}]}]
+Rule Type: Define Item Metadata Check against Library Metadata
+Sensitivity: Record
+Scope: {Classes: {Include: [ALL]}, Domains: {Include: [ALL]}}
+Operations:
+- {id: $domain_codes, operator: codelist_terms, codelists: [DOMAIN], level: term, returntype: code}
+Check:
+  all:
+  - {name: define_variable_ccode, operator: equal_to, value: C66734}
+  - {name: library_variable_label, operator: equal_to, value: Domain Abbreviation}
+  - {name: define_variable_codelist_coded_codes, operator: is_not_contained_by,
+     value: $domain_codes}
+Outcome: {Message: not a CDISC domain code, Output Variables: [define_variable_codelist_coded_codes]}
+"""
+
+
+@pytest.mark.parametrize("code, found", [("C49562", []), ("C00001", [("AE", 2)])])
+def test_define_item_metadata_rule_type(tmp_path, code, found):
+    """The define's variables of a dataset, one row each in define order, with their codelist's
+    term codes (a list: contained where any code is in the comparator) and the guide's metadata;
+    C49562 is the NCI code of the AE domain abbreviation."""
+    d = _write_package(tmp_path / "data", {"AE": {"STUDYID": ["S"], "DOMAIN": ["AE"]}},
+                       "PRODUCT=SDTMIG\nVERSION=3-4\nDEFINE_XML=define.xml\n")
+    (d / "define.xml").write_text(_DEFINE % {"ds": "AE", "code": code})
+    (tmp_path / "r.yml").write_text(_DEFINE_RULE)
+    run = run_rule(load_rule_file(tmp_path / "r.yml"), _study(load_package(d)))
+    assert run.status == "ran" and [(f.dataset, f.record) for f in run.findings] == found
+    if found:
+        assert run.findings[0].values == ([code],)
+
+
+def test_define_item_metadata_needs_a_define(tmp_path):
+    d = _write_package(tmp_path / "data", {"AE": {"STUDYID": ["S"], "DOMAIN": ["AE"]}})
+    (tmp_path / "r.yml").write_text(_DEFINE_RULE)
+    run = run_rule(load_rule_file(tmp_path / "r.yml"), _study(load_package(d)))
+    assert run.status == "skipped" and "needs a define.xml" in run.reason
+
+
+_DISTINCT = """Core: {Id: CORE-990004, Status: Published}
+Authorities: [{Organization: CDISC, Standards: [{Name: SDTMIG, Version: "3.4"}]}]
+Rule Type: Record Data
+Sensitivity: Record
+Scope: {Classes: {Include: [ALL]}, Domains: {Include: [AE]}}
+Operations: [{id: $vals, operator: %s, name: AEXYZ}]
+Check: {all: [{name: AETERM, operator: is_not_contained_by, value: $vals}]}
+Outcome: {Message: m}
+"""
+
+
+def test_what_the_data_lacks_makes_a_rule_not_apply_what_the_engine_lacks_does_not(tmp_path):
+    """A variable an operation needs that the dataset lacks (or an absent Match Datasets
+    dataset) makes the rule not apply to the dataset, as CORE reports no finding there; an
+    operation the engine lacks is a skip that fails the case."""
+    d = _write_package(tmp_path / "data", {"AE": {"STUDYID": ["S"], "AETERM": ["X"]}})
+    study = _study(load_package(d))
+    (tmp_path / "a.yml").write_text(_DISTINCT % "distinct")
+    run = run_rule(load_rule_file(tmp_path / "a.yml"), study)
+    assert run.status == "skipped" and run.not_applicable
+    assert run.reason == "AE: variable AEXYZ not in the dataset"
+    (tmp_path / "b.yml").write_text(_DISTINCT % "get_purple_values")
+    run = run_rule(load_rule_file(tmp_path / "b.yml"), study)
+    assert run.status == "skipped" and not run.not_applicable
+    (tmp_path / "c.yml").write_text((_DISTINCT % "distinct").replace(
+        "Operations", "Match Datasets: [{Name: DS, Keys: [USUBJID]}]\nOperations"))
+    run = run_rule(load_rule_file(tmp_path / "c.yml"), study)
+    assert run.not_applicable and "Match Datasets names DS, which is not in the package" in run.reason

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .frame import Unsupported, Work
+from .frame import MissingVariable, Unsupported, Work
 from .versions import require_own_version
 from .values import ListValue, as_text, date_precision, empty_mask
 
@@ -50,6 +50,12 @@ def _target(op: dict, study, ds):
         if d.domain == dom and not d.name.startswith("SUPP"):
             return d
     return None
+
+
+def _absent(col: str, src, ds) -> str:
+    """The name of a variable an operation needs and the data lacks (a data fact, not an engine
+    gap: the rule does not apply to that dataset)."""
+    return col if src is None or ds is None or src.name == ds.name else f"{col} (of {src.name})"
 
 
 def _col_name(name: str, ds) -> str:
@@ -103,13 +109,13 @@ def _grouped(op: dict, study, ds, w: Work, agg: Callable[[pd.Series], Any], empt
     f = study.frame(src.name)
     col = _col_name(op.get("name"), src)
     if col not in f.columns:
-        raise Unsupported(f"operation {op['operator']}: variable {col} not in {src.name}")
+        raise MissingVariable(_absent(col, src, ds))
     groups = _groups(op, src, w, f)
     if not groups:
         return agg(f[col])
     for g in groups:
         if g not in f.columns or g not in w.df.columns:
-            raise Unsupported(f"operation {op['operator']}: group variable {g} missing")
+            raise MissingVariable(_absent(g, src, ds))
     keys = pd.DataFrame({g: as_text(f[g]).to_numpy(object) for g in groups})
     keys["_v"] = f[col].to_numpy()
     res = keys.groupby(groups, sort=False)["_v"].agg(agg).rename("_r").reset_index()
@@ -178,7 +184,7 @@ def _record_count(op, study, ds, w):
         return int(mask.sum())
     for g in groups:
         if g not in f.columns or g not in w.df.columns:
-            raise Unsupported(f"operation record_count: group variable {g} missing")
+            raise MissingVariable(_absent(g, src, ds))
     allkeys = _regex_keys(op, pd.DataFrame({g: as_text(f[g]).to_numpy(object) for g in groups}))
     res = allkeys[mask].groupby(groups, sort=False).size().rename("_r").reset_index()
     if _same_rows(w.df, f):
@@ -195,7 +201,7 @@ def _record_count(op, study, ds, w):
 def _dy(op, study, ds, w):
     col = _col_name(op.get("name"), ds)
     if col not in w.df.columns:
-        raise Unsupported(f"operation dy: variable {col} not in {ds.name}")
+        raise MissingVariable(col)
     if "RFSTDTC" in w.df.columns:
         ref = as_text(w.df["RFSTDTC"])
     else:
