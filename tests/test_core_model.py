@@ -271,3 +271,13 @@ def test_what_the_data_lacks_makes_a_rule_not_apply_what_the_engine_lacks_does_n
         "Operations", "Match Datasets: [{Name: DS, Keys: [USUBJID]}]\nOperations"))
     run = run_rule(load_rule_file(tmp_path / "c.yml"), study)
     assert run.not_applicable and "Match Datasets names DS, which is not in the package" in run.reason
+
+
+def test_define_item_metadata_with_an_unreadable_define(tmp_path):
+    d = _write_package(tmp_path / "data", {"AE": {"STUDYID": ["S"], "DOMAIN": ["AE"]}},
+                       "PRODUCT=SDTMIG\nVERSION=3-4\nDEFINE_XML=define.xml\n")
+    (d / "define.xml").write_text("<ODM><not closed")
+    (tmp_path / "r.yml").write_text(_DEFINE_RULE)
+    run = run_rule(load_rule_file(tmp_path / "r.yml"), _study(load_package(d)))
+    assert run.status == "skipped" and "a readable define.xml" in run.reason
+    assert not run.not_applicable

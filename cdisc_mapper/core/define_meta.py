@@ -24,6 +24,8 @@ import json
 import numpy as np
 import pandas as pd
 
+from cdisc_mapper.errors import CdiscMapperError
+
 from .frame import ROW, Unsupported
 from .versions import require_own_version
 
@@ -51,7 +53,12 @@ def _define(study):
         path = study.package.define_path
         if path is None:
             raise Unsupported("a define.xml")
-        study.cache[key] = read_define(path)
+        try:
+            study.cache[key] = read_define(path)
+        except CdiscMapperError as e:       # reported by the define checks; here: cannot run
+            study.cache[key] = e
+    if isinstance(study.cache[key], CdiscMapperError):
+        raise Unsupported(f"a readable define.xml ({study.cache[key]})")
     return study.cache[key]
 
 
