@@ -127,8 +127,9 @@ def run_case(rule: CoreRule, case_dir: Path, name: str) -> CaseResult:
     res = CaseResult(rule.id, name, status, reason, findings)
     res.expected = _expected(case_dir / "results" / "results.csv")
     got = {(f["dataset"].upper(), f["record"]) for f in findings}
-    # a rule that does not apply (no dataset in scope) reports nothing, as CORE does; a rule
-    # that cannot run (an operator, operation or metadata missing) fails its case
+    # a rule that does not apply (no dataset in scope, or the data lacks a variable or a Match
+    # Datasets dataset it needs) reports nothing, as CORE does; a rule that cannot run (an
+    # operator, operation or metadata missing from this engine) fails its case
     res.passed = got == res.expected and (status == "ran" or run.not_applicable)
     return res
 
