@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .define_meta import DEFINE_RULE_TYPES, define_item_frame
 from .frame import ROW, MissingVariable, Unsupported, Work
 from .operations import OPERATIONS, run_operation
 from .operators import OPERATORS
@@ -63,6 +64,8 @@ class Study:
         self.codelists = codelists if codelists is not None else (
             standard.codelists if standard is not None else {})
         self.cache: dict[Any, Any] = {}
+        # "SDTMIG 3.4" where that shipped version stands in for an unshipped one (see versions)
+        self.facts_from: str | None = None
 
     @property
     def datasets(self):
@@ -465,10 +468,14 @@ def _frame_for(rule: CoreRule, study: Study, ds) -> pd.DataFrame:
         return _value_frame(study, ds, with_dataset=False)
     if t == "Value Check with Dataset Metadata":
         return _value_frame(study, ds, with_dataset=True)
+    if t in DEFINE_RULE_TYPES:
+        return define_item_frame(rule, study, ds)
     raise Unsupported(f"rule type {t!r}")
 
 
 def _with_library(study: Study, ds, df: pd.DataFrame) -> pd.DataFrame:
+    from .versions import require_own_version
+    require_own_version(study, "variable metadata")
     igd = study.ig(ds)
     if igd is None:
         raise Unsupported(f"{study.product} {study.version} metadata for dataset {ds.name}")
@@ -532,7 +539,8 @@ def run_rule(rule: CoreRule, study: Study) -> RuleRun:
     if any(x in rule.rule_type for x in _NEEDS_DEFINE) and study.package.define_path is None:
         return RuleRun(rule, "skipped", "needs a define.xml (rule type "
                                         f"{rule.rule_type!r})")
-    if any(x in rule.rule_type for x in _NEEDS_DEFINE):
+    if any(x in rule.rule_type for x in _NEEDS_DEFINE) and \
+            rule.rule_type not in DEFINE_RULE_TYPES:
         return RuleRun(rule, "skipped", f"rule type {rule.rule_type!r} is not supported yet")
     if rule.rule_type == "Domain Presence Check":
         w = Work(_presence_frame(study), "")
@@ -547,6 +555,7 @@ def run_rule(rule: CoreRule, study: Study) -> RuleRun:
         return RuleRun(rule, "ran", "", _findings(rule, study, "STUDY", w, mask), ("STUDY",))
     findings: list[Finding] = []
     ran, skipped = [], []
+    engine_gap = False      # a skip for what this engine lacks, not for what the data lacks
     for name, ds in study.datasets.items():
         if not in_scope(rule, study, ds):
             continue
@@ -555,12 +564,18 @@ def run_rule(rule: CoreRule, study: Study) -> RuleRun:
             ran.append(name)
         except MissingVariable as e:
             skipped.append(f"{name}: variable {e} not in the dataset")
-        except (Unsupported, MatchMissing) as e:
+        except MatchMissing as e:
             skipped.append(f"{name}: {e}")
+        except Unsupported as e:
+            skipped.append(f"{name}: {e}")
+            engine_gap = True
     if not ran:
         reason = "; ".join(skipped[:3]) + (f"; ... ({len(skipped)} datasets)"
                                           if len(skipped) > 3 else "") if skipped \
             else "no dataset in scope"
+        # the rule does not apply where no dataset is in scope, or where every dataset in
+        # scope lacks a variable or a Match Datasets dataset the rule needs (CORE then reports
+        # no finding either: an execution error for that dataset)
         return RuleRun(rule, "skipped", reason, skipped_datasets=tuple(skipped),
-                       not_applicable=not skipped)
+                       not_applicable=not engine_gap)
     return RuleRun(rule, "ran", "", findings, tuple(ran), tuple(skipped))

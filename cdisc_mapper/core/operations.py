@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .frame import Unsupported, Work
+from .frame import MissingVariable, Unsupported, Work
+from .versions import require_own_version
 from .values import ListValue, as_text, date_precision, empty_mask
 
 __all__ = ["OPERATIONS", "run_operation"]
@@ -51,8 +52,54 @@ def _target(op: dict, study, ds):
     return None
 
 
+def _absent(col: str, src, ds) -> str:
+    """The name of a variable an operation needs and the data lacks (a data fact, not an engine
+    gap: the rule does not apply to that dataset)."""
+    return col if src is None or ds is None or src.name == ds.name else f"{col} (of {src.name})"
+
+
 def _col_name(name: str, ds) -> str:
     return ds.domain + name[2:] if isinstance(name, str) and name.startswith("--") and ds else name
+
+
+def _groups(op: dict, src, w: Work, f: pd.DataFrame) -> list[str]:
+    """The operation's group variables, ``--`` resolved; a group entry naming an earlier
+    operation whose result is a list of variable names stands for those of them the dataset
+    has (``group: [USUBJID, --TESTCD, $TIMING_VARIABLES]``), as CORE expands it."""
+    out: list[str] = []
+    for g in op.get("group") or []:
+        res = w.ops.get(g) if isinstance(g, str) else None
+        if isinstance(res, ListValue):
+            out.extend(str(v) for v in res.values if str(v) in f.columns)
+        else:
+            out.append(_col_name(g, src))
+    return list(dict.fromkeys(out))
+
+
+def _regex_keys(op: dict, keys: pd.DataFrame) -> pd.DataFrame:
+    """``regex``: a group variable whose first non-empty value matches it is grouped on the
+    matched part (``^\\d{4}-\\d{2}-\\d{2}``: the date of a date/time)."""
+    rx = op.get("regex")
+    if not rx:
+        return keys
+    import re
+    pat = re.compile(rx)
+    for c in keys.columns:
+        vals = keys[c]
+        nonempty = vals[vals != ""]
+        if not len(nonempty) or not pat.match(str(nonempty.iloc[0])):
+            continue
+        uniq = pd.unique(vals)
+        m = {u: (mm.group(0) if u and (mm := pat.match(u)) else u) for u in uniq}
+        keys[c] = vals.map(m)
+    return keys
+
+
+def _same_rows(df: pd.DataFrame, f: pd.DataFrame) -> bool:
+    """The working frame holds exactly the dataset's records, in order."""
+    from .frame import ROW
+    return len(df) == len(f) and ROW in df.columns and ROW in f.columns and \
+        bool((df[ROW].to_numpy() == f[ROW].to_numpy()).all())
 
 
 def _grouped(op: dict, study, ds, w: Work, agg: Callable[[pd.Series], Any], empty_value):
@@ -62,13 +109,13 @@ def _grouped(op: dict, study, ds, w: Work, agg: Callable[[pd.Series], Any], empt
     f = study.frame(src.name)
     col = _col_name(op.get("name"), src)
     if col not in f.columns:
-        raise Unsupported(f"operation {op['operator']}: variable {col} not in {src.name}")
-    groups = [_col_name(g, src) for g in (op.get("group") or [])]
+        raise MissingVariable(_absent(col, src, ds))
+    groups = _groups(op, src, w, f)
     if not groups:
         return agg(f[col])
     for g in groups:
         if g not in f.columns or g not in w.df.columns:
-            raise Unsupported(f"operation {op['operator']}: group variable {g} missing")
+            raise MissingVariable(_absent(g, src, ds))
     keys = pd.DataFrame({g: as_text(f[g]).to_numpy(object) for g in groups})
     keys["_v"] = f[col].to_numpy()
     res = keys.groupby(groups, sort=False)["_v"].agg(agg).rename("_r").reset_index()
@@ -132,12 +179,19 @@ def _record_count(op, study, ds, w):
         if k not in f.columns:
             return 0
         mask &= (as_text(f[k]).to_numpy(object) == str(v))
-    groups = [_col_name(g, src) for g in (op.get("group") or [])]
+    groups = _groups(op, src, w, f)
     if not groups:
         return int(mask.sum())
-    keys = pd.DataFrame({g: as_text(f[g]).to_numpy(object) for g in groups})[mask]
-    res = keys.groupby(groups, sort=False).size().rename("_r").reset_index()
-    left = pd.DataFrame({g: as_text(w.df[g]).to_numpy(object) for g in groups})
+    for g in groups:
+        if g not in f.columns or g not in w.df.columns:
+            raise MissingVariable(_absent(g, src, ds))
+    allkeys = _regex_keys(op, pd.DataFrame({g: as_text(f[g]).to_numpy(object) for g in groups}))
+    res = allkeys[mask].groupby(groups, sort=False).size().rename("_r").reset_index()
+    if _same_rows(w.df, f):
+        left = allkeys
+    else:
+        left = _regex_keys(op, pd.DataFrame({g: as_text(w.df[g]).to_numpy(object)
+                                             for g in groups}))
     out = left.merge(res, on=groups, how="left")["_r"].fillna(0)
     out.index = w.df.index
     return out
@@ -147,7 +201,7 @@ def _record_count(op, study, ds, w):
 def _dy(op, study, ds, w):
     col = _col_name(op.get("name"), ds)
     if col not in w.df.columns:
-        raise Unsupported(f"operation dy: variable {col} not in {ds.name}")
+        raise MissingVariable(col)
     if "RFSTDTC" in w.df.columns:
         ref = as_text(w.df["RFSTDTC"])
     else:
@@ -211,7 +265,11 @@ def _dataset_order(op, study, ds, w):
     return ListValue([v.name for v in src.variables] if src is not None else [])
 
 
-def _ig(study, ds):
+def _ig(study, ds, own_version: str | None = None):
+    """The guide's metadata of the dataset; ``own_version`` names a fact that differs between
+    versions of the guide (a stand-in version does not answer it, see ``versions``)."""
+    if own_version:
+        require_own_version(study, own_version)
     if study.standard is None:
         raise Unsupported(f"no {study.product} {study.version} metadata in this product")
     igd = study.ig(ds)
@@ -222,7 +280,7 @@ def _ig(study, ds):
 
 
 def _lib_names(study, ds, core: str | None = None) -> list[str]:
-    igd = _ig(study, ds)
+    igd = _ig(study, ds, "the variables' Core designations" if core else "variable orders")
     return [v.name for v in igd.variables if core is None or v.core == core]
 
 
@@ -255,12 +313,13 @@ def _domain_label(op, study, ds, w):
 def _domain_is_custom(op, study, ds, w):
     if study.standard is None:
         raise Unsupported(f"no {study.product} {study.version} metadata in this product")
+    require_own_version(study, "the guide's datasets")
     return study.ig(ds) is None
 
 
 def _filtered(op, study, ds, present_only: bool):
-    igd = _ig(study, ds)
     key, value = op.get("key_name"), op.get("key_value")
+    igd = _ig(study, ds, None if key == "role" else f"variable {key}s")
     attr = {"role": "role", "core": "core", "label": "label", "name": "name"}.get(key)
     if attr is None:
         raise Unsupported(f"operation {op['operator']} by {key!r}")
@@ -287,3 +346,6 @@ def _codelist_terms(op, study, ds, w):
         code = op.get("returntype") == "code"
         out.extend(t.code if code else t.value for t in c.terms)
     return ListValue(out)
+
+
+from . import model as _model  # noqa: E402,F401  (registers the SDTM model operations)

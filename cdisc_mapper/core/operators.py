@@ -235,7 +235,27 @@ def _members(kind: str, comp) -> list | None:
     return None
 
 
+def _list_target_in(t: pd.Series, kind: str, comp, case: bool) -> np.ndarray:
+    """A target that holds a list per row (a define codelist's term codes) is contained where
+    any of its items is in the comparator, as CORE reads it."""
+    def norm(v):
+        v = "" if v is None else (v if isinstance(v, str) else str(v))
+        return v.lower() if case else v
+    rows = t.to_numpy(object)
+    if kind == "col" and len(comp) and isinstance(comp.iloc[0], (list, tuple, set, frozenset)):
+        pools = [{norm(x) for x in (b or [])} for b in comp.to_numpy(object)]
+    else:
+        members = list(pd.unique(as_text(comp).to_numpy(object))) if kind == "col" \
+            else (_members(kind, comp) or [])
+        pool = {norm(m) for m in members if m is not None}
+        pools = [pool] * len(rows)
+    return np.array([isinstance(a, (list, tuple, set, frozenset)) and
+                     any(norm(x) in p for x in a) for a, p in zip(rows, pools)], bool)
+
+
 def _isin(t: pd.Series, kind: str, comp, *, case: bool = False) -> np.ndarray:
+    if t.dtype == object and len(t) and isinstance(t.iloc[0], (list, tuple, set, frozenset)):
+        return _list_target_in(t, kind, comp, case)
     if kind == "col" and comp.dtype == object and len(comp) and isinstance(
             comp.iloc[0], (list, tuple, set, frozenset)):
         # a per-row list (grouped operation result): row-wise membership

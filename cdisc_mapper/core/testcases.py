@@ -18,6 +18,7 @@ from typing import Any
 from cdisc_mapper.errors import CdiscMapperError
 
 from .engine import Study, run_rule
+from .versions import nearest_shipped, stand_in_note
 from .rules import CoreRule, load_rule_file
 
 __all__ = ["CaseResult", "find_rule_folders", "run_cases", "study_for"]
@@ -87,13 +88,20 @@ def study_for(package, *, ct: str | None = None) -> Study:
         std = load_standard(product, version, ct=ct)
     except CdiscMapperError:
         std = None
+    facts_from = None
+    near = nearest_shipped(product, version) if std is None else None
+    if near is not None:
+        std = load_standard(product, near, ct=ct)
+        facts_from = f"{product} {near}"
     codelists = None
     if std is None:
         try:
             codelists = load_standard("SDTMIG", "3.4", ct=ct).codelists
         except CdiscMapperError:
             codelists = {}
-    return Study(package, product, version, std, codelists)
+    study = Study(package, product, version, std, codelists)
+    study.facts_from = facts_from
+    return study
 
 
 def run_case(rule: CoreRule, case_dir: Path, name: str) -> CaseResult:
@@ -102,7 +110,8 @@ def run_case(rule: CoreRule, case_dir: Path, name: str) -> CaseResult:
     data = case_dir / "data"
     try:
         pkg = load_package(data)
-        run = run_rule(rule, study_for(pkg))
+        study = study_for(pkg)
+        run = run_rule(rule, study)
     except CdiscMapperError as e:
         return CaseResult(rule.id, name, "error", str(e))
     except Exception as e:  # an engine failure on one case is reported, the others still run
@@ -113,11 +122,14 @@ def run_case(rule: CoreRule, case_dir: Path, name: str) -> CaseResult:
     reason = run.reason
     if status == "ran" and run.skipped_datasets and not findings:
         reason = "; ".join(run.skipped_datasets[:3])
+    if status == "ran" and stand_in_note(study):
+        reason = "; ".join(x for x in (stand_in_note(study), reason) if x)
     res = CaseResult(rule.id, name, status, reason, findings)
     res.expected = _expected(case_dir / "results" / "results.csv")
     got = {(f["dataset"].upper(), f["record"]) for f in findings}
-    # a rule that does not apply (no dataset in scope) reports nothing, as CORE does; a rule
-    # that cannot run (an operator, operation or metadata missing) fails its case
+    # a rule that does not apply (no dataset in scope, or the data lacks a variable or a Match
+    # Datasets dataset it needs) reports nothing, as CORE does; a rule that cannot run (an
+    # operator, operation or metadata missing from this engine) fails its case
     res.passed = got == res.expected and (status == "ran" or run.not_applicable)
     return res
 

@@ -20,6 +20,7 @@ from cdisc_mapper.validate.engine import REPORT_COLUMNS, RuleStatus
 from .engine import run_rule
 from .rules import CoreRule, load_rules
 from .testcases import study_for
+from .versions import stand_in_note
 
 __all__ = ["run_core_rules", "as_catalogue_rule"]
 
@@ -54,6 +55,7 @@ def run_core_rules(package, paths, *, ct=None, findings: pd.DataFrame,
     statuses (ours then CORE's) and a summary for the report header."""
     rules = load_rules(paths)
     study = study_for(package, ct=ct)
+    note = stand_in_note(study)     # a shipped version standing in for the declared one
     frames, core_statuses = [], []
     applicable = 0
     for r in rules:
@@ -75,7 +77,7 @@ def run_core_rules(package, paths, *, ct=None, findings: pd.DataFrame,
         if run.status == "skipped":
             core_statuses.append(RuleStatus(cat, "skipped", run.reason, seconds=dt))
         elif not run.findings:
-            core_statuses.append(RuleStatus(cat, "passed", "", seconds=dt,
+            core_statuses.append(RuleStatus(cat, "passed", note, seconds=dt,
                                             datasets=run.datasets))
         else:
             rows = [{
@@ -92,7 +94,7 @@ def run_core_rules(package, paths, *, ct=None, findings: pd.DataFrame,
             if max_findings and total > max_findings:
                 frame = frame.iloc[:max_findings]
             frames.append(frame)
-            core_statuses.append(RuleStatus(cat, "issues", "", found=total, kept=len(frame),
+            core_statuses.append(RuleStatus(cat, "issues", note, found=total, kept=len(frame),
                                             seconds=dt, datasets=run.datasets,
                                             per_dataset=per))
         if progress:

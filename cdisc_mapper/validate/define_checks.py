@@ -50,6 +50,7 @@ class ItemRef:
     key_sequence: int | None
     method_oid: str | None
     line: int
+    role: str = ""
 
 
 @dataclass
@@ -77,6 +78,7 @@ class Item:
     display_format: str
     origin: str
     line: int
+    comment_oid: str | None = None
 
 
 @dataclass
@@ -88,6 +90,7 @@ class CodeList:
     external: str | None
     nci_code: str | None
     line: int
+    codes: tuple[str, ...] = ()      # the NCI code (Alias nci:ExtCodeID) of each term, "" if none
 
 
 @dataclass
@@ -287,7 +290,7 @@ def _definition(d: Define, el, local: str, defns: str) -> None:
         refs = [ItemRef(item_oid=r.get("ItemOID", ""), order=_int(r.get("OrderNumber")),
                         mandatory=r.get("Mandatory") == "Yes",
                         key_sequence=_int(r.get("KeySequence")), method_oid=r.get("MethodOID"),
-                        line=r.sourceline or 0)
+                        line=r.sourceline or 0, role=r.get("Role", ""))
                 for r in el.findall(f"{{{ODM}}}ItemRef")]
         g = ItemGroup(oid=el.get("OID", ""), name=(el.get("Name") or "").upper(),
                       domain=el.get("Domain", ""), label=_text(el.find(f"{{{ODM}}}Description")),
@@ -306,17 +309,19 @@ def _definition(d: Define, el, local: str, defns: str) -> None:
             valuelist_oid=vl.get("ValueListOID") if vl is not None else None,
             display_format=el.get(f"{{{defns}}}DisplayFormat", ""),
             origin=origin.get("Type", "") if origin is not None else "",
-            line=el.sourceline or 0))
+            line=el.sourceline or 0, comment_oid=el.get(f"{{{defns}}}CommentOID")))
     elif local == "CodeList":
-        vals = [c.get("CodedValue", "") for c in el.findall(f"{{{ODM}}}CodeListItem")]
-        vals += [c.get("CodedValue", "") for c in el.findall(f"{{{ODM}}}EnumeratedItem")]
+        terms = el.findall(f"{{{ODM}}}CodeListItem") + el.findall(f"{{{ODM}}}EnumeratedItem")
+        vals = [c.get("CodedValue", "") for c in terms]
+        codes = [next((a.get("Name", "") for a in c.findall(f"{{{ODM}}}Alias")
+                       if a.get("Context") == "nci:ExtCodeID"), "") for c in terms]
         ext = el.find(f"{{{ODM}}}ExternalCodeList")
         alias = next((a.get("Name") for a in el.findall(f"{{{ODM}}}Alias")
                       if a.get("Context") == "nci:ExtCodeID"), None)
         d.codelists.setdefault(el.get("OID", ""), CodeList(
             oid=el.get("OID", ""), name=el.get("Name", ""), data_type=el.get("DataType", ""),
             values=tuple(vals), external=ext.get("Dictionary") if ext is not None else None,
-            nci_code=alias, line=el.sourceline or 0))
+            nci_code=alias, line=el.sourceline or 0, codes=tuple(codes)))
 
 
 def _define(ctx):
