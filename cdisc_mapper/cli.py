@@ -402,7 +402,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--raw", metavar="DIR", help="read the raw forms from DIR instead of the "
                                                 "study file's raw folder (one study only)")
     c.add_argument("--ct", help="a full NCI EVS SDTM CT file (tab-separated) to use instead of "
-                                "the bundled terms")
+                                "the bundled package (or of the study's terminology.file)")
     c.add_argument("--allow-problems", action="store_true",
                    help="write the package even with data problems (values left empty, listed "
                         "in reports/data-problems.csv)")

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from ..errors import DataError, Problem
 from ..io.atomic import replaced_folder
 from ..mapping.study import Study, load_study
+from ..mapping.terminology import check_version
 from ..progress import plural, steps
 from ..spec.model import Codelist, DatasetSpec, Term
 from ..standards import (bundled_ct, bundled_ct_version, ct_version_from_path, load_ct,
@@ -72,8 +73,11 @@ class StudyResult:
 def codelists_for(study: Study, ct_file: Path | None) -> tuple[dict[str, Codelist], str]:
     """CDISC codelists (bundled or the user's full CT file), then the study's extensions and
     sponsor codelists."""
+    ct_file = ct_file or study.terminology.file
     cdisc = load_ct(ct_file) if ct_file else bundled_ct()
     version = (ct_version_from_path(ct_file) if ct_file else None) or bundled_ct_version()
+    check_version(study.doc, study.terminology, version,
+                  study.display(ct_file) if ct_file else "bundled")
     merged = dict(cdisc)
     for cid, extra in study.extensions.items():
         if cid not in merged:

@@ -22,6 +22,7 @@ from ..errors import MappingError
 from ..lang import conditions as kernel
 from ..lang.text import step_problem
 from .study import DatasetMapping, Study, raw_form_path
+from .terminology import synonym_errors
 
 #: parameters (at the top of a variable's mapping) whose values name variables
 VARIABLE_KEYS = ("of", "birth", "ref", "dtc", "visitnum", "result", "by", "unit", "test",
@@ -314,6 +315,8 @@ class _Checker:
             if code in {a.code for a in self.study.arms}:
                 self.err(self.study.doc, ("not_assigned", code), f"raw code {code!r} is also "
                          "the code of an arm")
+        self.errors.extend(synonym_errors(self.study.doc, self.study.terminology,
+                                          self.codelists))
         self.trial_summary()
         for name in sorted(self.study.datasets):
             self.dataset(self.study.datasets[name])

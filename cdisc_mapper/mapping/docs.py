@@ -122,7 +122,24 @@ units:                                # for convert_unit: per test, the standard
   WEIGHT: {standard: kg, from: {LB: 0.45359237}}
   TEMP:   {standard: C, from: {F: {subtract: 32, divisor: 1.8}}}
 not_assigned: {SCRNFAIL: SCREEN FAILURE}   # raw group codes that are no arm (ARMNRS)
+terminology:                          # the CT package the study is mapped to, once
+  version: 2025-03-28                 # must be the package in use (bundled, file or --ct)
+  file: ../ct/SDTM_Terminology_2025-03-28.txt   # optional: a published package to load
+  synonyms:                           # legacy spelling -> CDISC submission value
+    UNIT: {cells/kg: 10^6/kg, lbs: LB}
+    ROUTE: {PO: ORAL}
 ```
+
+**terminology** names the CDISC CT package once.  The bundled package is the full SDTM CT of
+its date; `file` (relative to the study file) or `--ct` loads another published one, and
+`version` must then be that package's date, so that a study mapped to one package cannot run
+on another unnoticed (`--ct` wins over `file`).  A **synonym** is a sponsor's or a legacy
+spelling of a term: wherever a variable takes its values from a codelist (the mapping's
+`codelist`, else the implementation guide's), the raw value is accepted and the CDISC term
+written in its place, before later variables read it (`convert_unit` sees `LB`).  Synonyms
+match ignoring case and surrounding blanks; those of UNIT also serve its subsets (VSRESU …)
+where they hold the term.  `check` refuses a synonym whose term is not in the codelist, an
+unknown codelist, and a spelling that is already a different term of the codelist.
 
 The trial design (`arms`, `elements`, `epochs`, `visits`, `inclusion`, `trial_summary`) is
 optional for a first run: a dataset it would give (TA, TE, TV, TI, TS, SE) is left out with a

@@ -20,6 +20,7 @@ from ..methods.conditions import CONDITION
 from ..methods.dates import DATE_FORMAT, PIVOT
 from ..methods.registry import RAW_COLUMN
 from ..methods.registry import all_methods
+from .terminology import TERMINOLOGY_SCHEMA
 
 NAME = {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{0,7}$",
         "description": "an SDTM name: upper case, at most 8 characters"}
@@ -193,6 +194,7 @@ def study_schema() -> dict[str, Any]:
                                     {"type": "object", "additionalProperties": False,
                                      "required": ["from"],
                                      "properties": {"from": {"type": "string"}}}]}}},
+            "terminology": TERMINOLOGY_SCHEMA,
             "dates": {"type": "object", "additionalProperties": False,
                       "description": "how the EDC writes dates, for every date method that does "
                                      "not say otherwise: {format: MM/DD/YYYY, pivot: 1940}",

@@ -75,6 +75,10 @@ class Context:
     define: Any = None              # define_checks.Define or None
     define_scope: frozenset[str] | None = None   # datasets the define.xml describes (None: all)
     cache: dict[str, Any] = field(default_factory=dict)
+    #: what was said about the CT in use: the define.xml's declared version, where it differs
+    ct_notes: tuple[str, ...] = ()
+    #: the CT packages the define.xml declares (def:Standard Type="CT"): publishing set, version
+    ct_declared: tuple[dict[str, str], ...] = ()
 
     @classmethod
     def build(cls, package: Package, *, ct: str | None = None, define: Any = None,
@@ -88,9 +92,18 @@ class Context:
             folder = define.path.resolve().parent
             scope = frozenset(n for n, d in package.datasets.items()
                               if d.path.resolve().is_relative_to(folder))
+        in_use = {"SDTM": sdtm.ct_version}
+        if package.standard == "adamig-1.3" or any(d.kind == "ADaM"
+                                                    for d in package.datasets.values()):
+            in_use["ADaM"] = adam.ct_version
+        declared, notes, honoured = declared_ct(define, in_use, ct)
+        source = str(ct) if ct else "bundled"
+        main_set = "ADaM" if package.standard == "adamig-1.3" else "SDTM"
+        if main_set in honoured:
+            source += ", the version the define.xml declares"
         return cls(package=package, sdtm=sdtm, adam=adam, ct_version=main.ct_version,
-                   ct_source=str(ct) if ct else "bundled", full_ct=ct is not None, define=define,
-                   define_scope=scope)
+                   ct_source=source, full_ct=ct is not None, define=define,
+                   define_scope=scope, ct_notes=tuple(notes), ct_declared=tuple(declared))
 
     def define_covers(self, ds: Dataset) -> bool:
         return self.define is not None and (self.define_scope is None or
@@ -303,6 +316,44 @@ def _text(v: Any) -> str:
     if isinstance(v, (float, np.floating, int, np.integer)) and not isinstance(v, bool):
         return num_text(v)
     return str(v)
+
+
+def declared_ct(define: Any, in_use: dict[str, str], ct: str | None
+                ) -> tuple[list[dict[str, str]], list[str], set[str]]:
+    """The CT packages a define.xml declares (``def:Standard Type="CT"``, which its CodeLists
+    reference by ``def:StandardOID``), compared with the packages in use (publishing set ->
+    version).  Returns (declared, notes, publishing sets whose declared version is in use).
+
+    A declared version is honoured when it is the one in use (the bundled package, or ``--ct``);
+    otherwise a note says which version the terms were checked against instead."""
+    if define is None:
+        return [], [], set()
+    declared = [{"publishing_set": s.get("PublishingSet", ""), "version": s.get("Version", ""),
+                 "oid": s.get("OID", "")}
+                for s in define.standards if s.get("Type") == "CT"]
+    notes: list[str] = []
+    honoured: set[str] = set()
+    for d in declared:
+        pset, version = d["publishing_set"], d["version"]
+        have = in_use.get(pset)
+        if have is None:
+            if pset not in ("SDTM", "ADaM"):
+                notes.append(f"the define.xml declares {pset or 'a'} CT {version}; this "
+                             f"product has no {pset} terminology: its codelists are checked "
+                             "against the define.xml's own terms only")
+        elif version == have:
+            honoured.add(pset)
+        elif ct:
+            notes.append(f"the define.xml declares {pset} CT {version}, but --ct gives {have}: "
+                         f"terms were checked against {have}")
+        else:
+            notes.append(f"the define.xml declares {pset} CT {version}; this product bundles "
+                         f"{pset} CT {have} only: terms were checked against {have} (pass the "
+                         f"{version} package with --ct to check against it)")
+    if define.version == "2.1" and not declared:
+        notes.append("the define.xml declares no CT package (def:Standard Type=\"CT\"): terms "
+                     "were checked against the CT in use")
+    return declared, notes, honoured
 
 
 def run_rules(ctx: Context, catalogue: Catalogue, *, max_findings: int = 10_000,
