@@ -271,6 +271,7 @@ def cmd_check(args, rep: Reporter) -> int:
 
     from .engine.run import codelists_for
     from .mapping.checks import check_study
+    from .mapping.custom import study_standard
     from .mapping.validate import MappingErrors
     from .standards import load_standard
 
@@ -279,7 +280,8 @@ def cmd_check(args, rep: Reporter) -> int:
         try:
             study = load_study(sf)
             codelists, _ = codelists_for(study, Path(args.ct) if args.ct else None)
-            errors = check_study(study, load_standard("SDTMIG", "3.4"), codelists)
+            errors = check_study(study, study_standard(load_standard("SDTMIG", "3.4"), study),
+                                 codelists)
             if errors:
                 raise MappingErrors(errors)
             adam = load_specs(study) if study.doc.data["study"].get("analysis") else {}

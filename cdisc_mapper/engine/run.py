@@ -17,6 +17,7 @@ from collections.abc import Callable
 from ..errors import DataError, Problem
 from ..io.atomic import replaced_folder
 from ..mapping.study import Study, load_study
+from ..mapping.custom import study_standard
 from ..mapping.terminology import check_version
 from ..progress import plural, steps
 from ..spec.model import Codelist, DatasetSpec, Term
@@ -117,7 +118,7 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
         if not Path(raw_dir).is_dir():
             raise DataError(f"raw-data folder not found: {raw_dir}", file=str(raw_dir))
         study.raw_dir = Path(raw_dir).resolve()
-    standard = load_standard("SDTMIG", "3.4")
+    standard = study_standard(load_standard("SDTMIG", "3.4"), study)
     codelists, ct_version = codelists_for(study, ct_file)
     from ..mapping.checks import check_study        # everything `check` finds, first
     from ..mapping.validate import MappingErrors

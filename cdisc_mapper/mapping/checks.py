@@ -105,7 +105,9 @@ class _Checker:
         std = self.standard.dataset(m.name)
         if std is None:
             self.err(doc, ("dataset",), f"{m.name} is not a dataset of {self.standard.name} "
-                                        f"{self.standard.version}")
+                                        f"{self.standard.version}; a sponsor-defined domain "
+                                        "declares its 'class' (Interventions, Events, Findings, "
+                                        "Findings About) and 'label'")
             return
         mapped = _all_variables(data)
         for name, path in _variable_entries(data):

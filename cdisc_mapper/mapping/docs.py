@@ -49,6 +49,22 @@ supp:                       # non-standard variables → SUPPAE (label is QLABEL
   AEIRR: {label: Infusion-Related Reaction, method: assign_ct, from: AEIRR, codelist: NY}
 ```
 
+A **sponsor-defined domain** (SDTMIG 3.4 section 2.6) declares its general observation class
+and its label; its variables are then those of the class, the `--` prefix being the domain code
+(derived from the guide's own domains of that class: type, role, codelist and core as most of
+them give it, a variable required where all of them require it), and it is mapped, written,
+described in define.xml and validated like a domain of the guide, SUPP-- included:
+
+```yaml
+dataset: XA
+class: Findings             # Interventions, Events, Findings or Findings About
+label: Skin Prick Test
+labels: {XATESTCD: Skin Test Short Name}   # optional: where the class label does not fit
+source: skintest
+variables:
+  XATESTCD: {method: hardcode, value: WHEAL}
+```
+
 A dataset fed by several forms uses `blocks` instead of `source`: each block has its own
 `source`, optional `where` and `stack`, and `variables` that add to (or replace) the common ones.
 

@@ -20,6 +20,7 @@ from ..methods.conditions import CONDITION
 from ..methods.dates import DATE_FORMAT, PIVOT
 from ..methods.registry import RAW_COLUMN
 from ..methods.registry import all_methods
+from ..standards.classes import CUSTOM_CLASSES
 from .terminology import TERMINOLOGY_SCHEMA
 
 NAME = {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{0,7}$",
@@ -78,6 +79,13 @@ def dataset_schema() -> dict[str, Any]:
         "required": ["dataset", "variables"],
         "properties": {
             "dataset": NAME,
+            "class": {"enum": list(CUSTOM_CLASSES),
+                      "description": "for a sponsor-defined domain (XA, XE ...): its general "
+                                     "observation class, which gives its variables"},
+            "label": {**LABEL, "description": "the dataset label of a sponsor-defined domain"},
+            "labels": {"type": "object", "propertyNames": NAME, "additionalProperties": LABEL,
+                       "description": "variable labels of a sponsor-defined domain where the "
+                                      "class label does not fit: {XATESTCD: Skin Test Code}"},
             "description": {"type": "string"},
             "source": FORM,
             "where": {"$ref": "#/$defs/condition"},

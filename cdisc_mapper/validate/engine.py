@@ -19,6 +19,7 @@ import pandas as pd
 
 from cdisc_mapper.spec.model import Codelist, DatasetDef, Standard, VariableDef
 from cdisc_mapper.standards import load_standard
+from cdisc_mapper.standards.classes import CUSTOM_CLASSES, custom_domain
 
 from .catalogue import SEVERITIES, Catalogue, Rule, rule_sort_key
 from .checks import Skip, all_checks
@@ -148,8 +149,36 @@ class Context:
             out = self.sdtm.dataset(ds.name)
             if out is None and ds.domain != ds.name:
                 out = self.sdtm.dataset(ds.domain)
+            if out is None:
+                out = self._custom_domain(ds)
         self.cache[key] = out
         return out
+
+    def _custom_domain(self, ds: Dataset) -> DatasetDef | None:
+        """A sponsor-defined domain (XA, XE ...): the variables of its general observation class,
+        the class taken from the define.xml (def:Class) or else from its topic variable."""
+        if not re.fullmatch(r"[A-Z]{2}", ds.name):
+            return None
+        cls = None
+        group = self.define.groups.get(ds.name) if self.define_covers(ds) else None
+        if group is not None and group.cls:
+            cls = {c.upper(): c for c in CUSTOM_CLASSES}.get(group.cls.strip().upper())
+        if cls is None:
+            cols = set(ds.data.columns)
+            p = ds.name
+            cls = ("Findings About" if f"{p}OBJ" in cols and f"{p}TESTCD" in cols else
+                   "Findings" if f"{p}TESTCD" in cols else
+                   "Events" if f"{p}TERM" in cols else
+                   "Interventions" if f"{p}TRT" in cols else None)
+        if cls is None:
+            return None
+        self.cache[("custom", ds.name)] = cls
+        return custom_domain(self.sdtm, ds.name, cls, ds.label or ds.name)
+
+    def is_custom(self, ds: Dataset) -> bool:
+        """True for a sponsor-defined domain checked against its class's variables."""
+        self.ig_dataset(ds)
+        return ("custom", ds.name) in self.cache
 
     def ig_variable(self, ds: Dataset, name: str) -> VariableDef | None:
         return self.ig_variables(ds).get(name)
