@@ -26,6 +26,7 @@ from ..standards import (bundled_ct, bundled_ct_version, ct_version_from_path, l
 from .build import build
 from .context import RunState
 from .finalize import Final, build_supp, finalize
+from .relrec import build_relrec
 from .trial_design import build_se, build_ta, build_te, build_ti, build_ts, build_tv
 
 SDTM_DIR = Path("tabulations") / "sdtm"
@@ -148,6 +149,10 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
         if f is not None:
             finals[f.spec.name] = f
             state.datasets[f.spec.name] = f.data
+    relrec = build_relrec(state, finals)
+    if relrec is not None:
+        finals["RELREC"] = relrec
+        state.datasets["RELREC"] = relrec.data
     ts = build_ts(state, state.ct_version)
     if ts is not None:
         finals["TS"] = ts

@@ -307,6 +307,23 @@ class _Checker:
                     self.err(s.doc, ("epochs", i, "start"), f"epoch {ep.epoch} starts at DM "
                                                             f"{ep.start}, which DM does not map")
 
+    def relrec(self) -> None:
+        """The study file's ``relrec``: datasets the study maps, variables they have."""
+        doc = self.study.doc
+        mapped = set(self.study.datasets)
+        for i, rel in enumerate(doc.data.get("relrec") or []):
+            for ds, var in rel["link"].items():
+                where = ("relrec", i, "link", ds)
+                d = self.standard.dataset(ds)
+                if ds not in mapped or d is None:
+                    self.err(doc, where, f"{ds} is not a dataset the study maps "
+                                         f"({', '.join(sorted(mapped))})")
+                elif d.variable(var) is None:
+                    self.err(doc, where, f"{var} is not a variable of {ds}")
+                elif var not in _all_variables(self.study.datasets[ds].data):
+                    self.err(doc, where, f"{var} is not mapped in {ds}: records are linked by "
+                                         "a variable the mapping derives")
+
     def run(self) -> list[MappingError]:
         self.errors.extend(self.study.design_problems)
         allowed = self.codelists.get("ARMNULRS")
@@ -320,6 +337,7 @@ class _Checker:
         self.errors.extend(synonym_errors(self.study.doc, self.study.terminology,
                                           self.codelists))
         self.trial_summary()
+        self.relrec()
         for name in sorted(self.study.datasets):
             self.dataset(self.study.datasets[name])
         unique: dict[str, MappingError] = {}

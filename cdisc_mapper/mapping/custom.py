@@ -22,7 +22,7 @@ from dataclasses import replace
 
 from ..errors import MappingError
 from ..spec.model import Standard
-from ..standards.classes import CUSTOM_CLASSES, custom_domain
+from ..standards.classes import CUSTOM_CLASSES, custom_domain, with_class_variables
 
 __all__ = ["study_standard"]
 
@@ -46,14 +46,28 @@ def _problems(standard: Standard, m) -> list[MappingError]:
     return out
 
 
+def _mapped(data: dict) -> list[str]:
+    names = list(data.get("variables") or {})
+    for b in data.get("blocks") or []:
+        names += [n for n in (b.get("variables") or {}) if n not in names]
+    return names
+
+
 def study_standard(standard: Standard, study) -> Standard:
-    """The standard with the study's sponsor-defined domains added (``standard`` itself when it
-    has none).  Raises the located mistakes of those declarations, all at once."""
+    """The standard with the study's sponsor-defined domains added, and the domains of the guide
+    with the variables of their class that the mappings use but the guide's domain does not
+    list (SDTMIG 3.4 section 2.5: AELNKID, MHSEV ...; ``standard`` itself when there are none).
+    Raises the located mistakes of the sponsor-domain declarations, all at once."""
     extra = {}
     errors: list[MappingError] = []
     for name, m in sorted(study.datasets.items()):
         data = m.data
         if "class" not in data and not ({"label", "labels"} & set(data)):
+            d = standard.dataset(name)
+            if d is not None and name in standard.datasets:
+                grown = with_class_variables(standard, d, _mapped(data))
+                if grown is not d:
+                    extra[name] = grown
             continue
         found = _problems(standard, m)
         if "class" not in data and not found:

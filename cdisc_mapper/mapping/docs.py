@@ -65,6 +65,29 @@ variables:
   XATESTCD: {method: hardcode, value: WHEAL}
 ```
 
+A domain of the guide may also use the variables of its class that the guide's domain does not
+list (SDTMIG 3.4 section 2.5): `AELNKID`, `MHSEV`, `CMTPT` … are placed in the class's order
+and are Permissible.
+
+**Relationships.** `supp:` works for any parent, the guide's domains and sponsor domains alike
+(SUPPDM with IDVAR null, every other parent by its --SEQ).  Comments are the CO dataset,
+mapped from the comments form like any other (`RDOMAIN`, `IDVAR` and `IDVARVAL` naming the
+parent record, e.g. `IDVAR: {method: hardcode, value: AELNKID}` with `IDVARVAL` from the raw
+line number).  Related records (RELREC) are declared once in the study file, between any
+datasets the study maps:
+
+```yaml
+relrec:
+  - {relid: AECM, link: {AE: AELNKID, CM: CMLNKID}}     # a subject's records with equal values
+  - {relid: TUTR, link: {TU: TULNKID, TR: TRLNKID}, level: dataset}   # RELTYPE ONE/MANY
+```
+
+Record level: each linked record gets a RELREC record (IDVAR its --SEQ), RELID `<relid><n>`
+numbered per subject; a value found in one dataset only relates nothing.  `level: dataset`
+writes one record per dataset, IDVAR the link variable, RELTYPE `ONE` where the values do not
+repeat within a subject, else `MANY`.  `validate` checks that CO and RELREC records point at
+existing records (CM0074, CM0075) as it does for SUPP--.
+
 A dataset fed by several forms uses `blocks` instead of `source`: each block has its own
 `source`, optional `where` and `stack`, and `variables` that add to (or replace) the common ones.
 

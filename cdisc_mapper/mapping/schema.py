@@ -203,6 +203,21 @@ def study_schema() -> dict[str, Any]:
                                      "required": ["from"],
                                      "properties": {"from": {"type": "string"}}}]}}},
             "terminology": TERMINOLOGY_SCHEMA,
+            "relrec": {"type": "array", "minItems": 1,
+                       "description": "related records (RELREC) between any datasets: "
+                                      "[{relid: AECM, link: {AE: AELNKID, CM: CMLNKID}}] relates "
+                                      "a subject's records whose link variables are equal (IDVAR "
+                                      "--SEQ); level: dataset gives one record per dataset with "
+                                      "RELTYPE ONE/MANY",
+                       "items": {"type": "object", "additionalProperties": False,
+                                 "required": ["relid", "link"],
+                                 "properties": {
+                                     "relid": {"type": "string", "minLength": 1,
+                                               "maxLength": 190},
+                                     "link": {"type": "object", "minProperties": 2,
+                                              "propertyNames": NAME,
+                                              "additionalProperties": NAME},
+                                     "level": {"enum": ["record", "dataset"]}}}},
             "dates": {"type": "object", "additionalProperties": False,
                       "description": "how the EDC writes dates, for every date method that does "
                                      "not say otherwise: {format: MM/DD/YYYY, pivot: 1940}",

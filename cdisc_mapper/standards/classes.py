@@ -19,7 +19,9 @@ that one of those domains has, its ``--`` prefix standing for the domain code.  
   role the typical domain's order, each variable of another domain placed after the one it
   follows there.
 
-Findings About takes the Findings variables plus those of FA and SR (``--OBJ``).
+Identifiers and timing variables belong to the model, not to one class: those of the other
+classes' domains are added, Permissible (AELNKID, AETPT ...).  Findings About takes the
+Findings variables plus those of FA and SR (``--OBJ``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from functools import cache
 
 from cdisc_mapper.spec.model import DatasetDef, Standard, VariableDef
 
-__all__ = ["CUSTOM_CLASSES", "class_variables", "custom_domain"]
+__all__ = ["CUSTOM_CLASSES", "class_variables", "custom_domain", "with_class_variables"]
 
 CUSTOM_CLASSES = ("Interventions", "Events", "Findings", "Findings About")
 
@@ -69,21 +71,37 @@ def _class_variables(name: str, version: str, cls: str) -> tuple[VariableDef, ..
             v = VariableDef(name=v.name, label=" ".join(v.label.split()), type=v.type,
                             order=v.order, role=v.role, core=v.core, codelist=v.codelist)
             seen[_generic(d, v.name)].append((d, v))
+    # identifiers and timing variables are the model's, common to the general classes: those
+    # of the other classes' domains belong to this class too (AELNKID, AETPT ...), Permissible
+    own = set(seen)
+    others = [d for d in std.datasets.values() if d.cls in CUSTOM_CLASSES and len(d.name) == 2
+              and d not in members]
+    for d in others:
+        for v in d.variables:
+            g = _generic(d, v.name)
+            if v.role in ("Identifier", "Timing") and g not in own:
+                seen[g].append((d, VariableDef(name=v.name, label=" ".join(v.label.split()),
+                                               type=v.type, order=v.order, role=v.role,
+                                               core="Perm", codelist=v.codelist)))
     labels = {g: Counter(v.label for _, v in occ) for g, occ in seen.items()}
     majority = {g: c for g, c in ((g, _most(c)) for g, c in labels.items()) if c[1] > 1}
     # the class's most typical domain: its labels agree most often with the majority wording
     agree = Counter()
     for g, occ in seen.items():
         for d, v in occ:
+            if d not in members:
+                continue
             agree[d.name] += g in majority and v.label == majority[g][0]
     typical = min(members, key=lambda d: (-agree[d.name], d.name))
     # order: the typical domain's, each other domain's variables inserted after the variable
     # they follow there (domains in the guide's order)
     merged: list[str] = []
-    for d in [typical] + [m for m in members if m is not typical]:
+    for d in [typical] + [m for m in members if m is not typical] + others:
         prev = None
         for v in d.variables:
             g = _generic(d, v.name)
+            if g not in seen:
+                continue
             if g not in merged:
                 merged.insert(merged.index(prev) + 1 if prev else 0, g)
             prev = g
@@ -94,7 +112,7 @@ def _class_variables(name: str, version: str, cls: str) -> tuple[VariableDef, ..
         typ = _most(Counter(v.type for _, v in occ))[0]
         role = _most(Counter(v.role for _, v in occ))[0]
         cores = Counter(v.core for _, v in occ)
-        common = k * 2 > len(members)
+        common = k * 2 > len(members) and g in own
         core = ("Req" if cores["Req"] == k and common else
                 "Exp" if cores["Exp"] + cores["Req"] > len(members) / 2 else "Perm")
         cl, n_cl = _most(Counter(v.codelist for _, v in occ))
@@ -149,3 +167,32 @@ def custom_domain(std: Standard, domain: str, cls: str, label: str,
     return DatasetDef(name=domain, label=label, cls=cls,
                       structure=_STRUCTURE[cls].format(x=what),
                       keys=keys, variables=tuple(variables))
+
+
+def with_class_variables(std: Standard, ds: DatasetDef, names) -> DatasetDef:
+    """``ds`` (a domain of the guide) with those of ``names`` that it does not define but its
+    general observation class has (SDTMIG 3.4 section 2.5: e.g. AELNKID, MHSEV), each placed
+    after the class variable it follows that the domain has; ``ds`` itself when none."""
+    if ds.cls not in CUSTOM_CLASSES or len(ds.name) != 2:
+        return ds
+    have = set(ds.names)
+    cvars = class_variables(std, ds.cls)
+    generic = {v.name.replace("--", ds.name, 1) if v.name.startswith("--") else v.name: v
+               for v in cvars}
+    extra = [n for n in names if n not in have and n in generic]
+    if not extra:
+        return ds
+    order = list(generic)
+    out = list(ds.variables)
+    for n in sorted(extra, key=order.index):
+        before = [o for o in order[:order.index(n)] if o in {v.name for v in out}]
+        at = max((i for i, v in enumerate(out) if before and v.name == before[-1]), default=-1)
+        cv = generic[n]
+        out.insert(at + 1, VariableDef(name=n, label=cv.label.replace("-- ", ds.name + " ", 1),
+                                       type=cv.type, order=0, role=cv.role, core="Perm",
+                                       codelist=cv.codelist))
+    return DatasetDef(name=ds.name, label=ds.label, cls=ds.cls, structure=ds.structure,
+                      keys=ds.keys, variables=tuple(
+                          VariableDef(name=v.name, label=v.label, type=v.type, order=i,
+                                      role=v.role, core=v.core, codelist=v.codelist)
+                          for i, v in enumerate(out, start=1)))
