@@ -20,7 +20,7 @@ edit by hand.*
 
 A study is described by YAML files under `mappings/`:
 
-* `mappings/<STUDY>/study.yaml` — the **study file**: identity, where the raw CSV forms are,
+* `mappings/<STUDY>/study.yaml` — the **study file**: identity, where the raw forms are,
   which shared mapping folders to include, the subject identifier rule, dictionaries, the trial
   design (elements, arms, epochs, visits), inclusion criteria, trial summary parameters, and
   `overrides` of single variables where this study differs from the shared mappings.

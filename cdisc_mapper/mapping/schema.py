@@ -27,7 +27,8 @@ NAME = {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{0,7}$",
         "description": "an SDTM name: upper case, at most 8 characters"}
 LABEL = {"type": "string", "minLength": 1, "maxLength": 40}
 FORM = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$",
-        "description": "a raw form: the CSV file name without .csv"}
+        "description": "a raw form: its file name without the extension (or a form "
+                       "declared under forms:)"}
 
 
 def variable_schema() -> dict[str, Any]:
@@ -160,8 +161,9 @@ def study_schema() -> dict[str, Any]:
                           "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*$"},
                           "title": {"type": "string"},
                           "protocol": {"type": "string"},
-                          "raw": {"type": "string", "description": "folder of raw CSV forms, "
-                                  "relative to this file"},
+                          "raw": {"type": "string", "description": "folder of the raw forms "
+                                  "(CSV, XLSX, SAS7BDAT, XPT, Parquet, ODM-XML), relative to "
+                                  "this file"},
                           "include": {"type": "array", "items": {"type": "string"},
                                       "description": "folders or files of shared mappings"},
                           "analysis": {"type": "array", "items": {"type": "string"},
