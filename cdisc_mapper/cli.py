@@ -271,6 +271,7 @@ def cmd_check(args, rep: Reporter) -> int:
 
     from .engine.run import codelists_for
     from .mapping.checks import check_study
+    from .mapping.custom import study_standard
     from .mapping.validate import MappingErrors
     from .standards import load_standard
 
@@ -279,7 +280,8 @@ def cmd_check(args, rep: Reporter) -> int:
         try:
             study = load_study(sf)
             codelists, _ = codelists_for(study, Path(args.ct) if args.ct else None)
-            errors = check_study(study, load_standard("SDTMIG", "3.4"), codelists)
+            errors = check_study(study, study_standard(load_standard("SDTMIG", "3.4"), study),
+                                 codelists)
             if errors:
                 raise MappingErrors(errors)
             adam = load_specs(study) if study.doc.data["study"].get("analysis") else {}
@@ -402,7 +404,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--raw", metavar="DIR", help="read the raw forms from DIR instead of the "
                                                 "study file's raw folder (one study only)")
     c.add_argument("--ct", help="a full NCI EVS SDTM CT file (tab-separated) to use instead of "
-                                "the bundled terms")
+                                "the bundled package (or of the study's terminology.file)")
     c.add_argument("--allow-problems", action="store_true",
                    help="write the package even with data problems (values left empty, listed "
                         "in reports/data-problems.csv)")

@@ -53,6 +53,12 @@ CLASS_KEYS = {
 }
 
 
+def clean_label(label: str) -> str:
+    """A label as the guide prints it: the export carries a stray literal ``\\n`` in one
+    (GFSEQID 'Sequence Identifier \\n'); blanks collapsed and trimmed."""
+    return " ".join(label.replace("\\n", " ").split())
+
+
 def natural_keys(ds: str, cls: str, names: list[str]) -> list[str]:
     """The natural key of a dataset the previous file did not list: a fixed list for the few
     datasets of their own shape, else the class pattern (``--`` is the domain), keeping the
@@ -120,7 +126,8 @@ def sdtmig(ref: Path, ct_file: Path) -> str:
                           "left without a codelist")
             cl = [short[c] for c in codes if c in short]
             cl = None if not cl else cl[0] if len(cl) == 1 else cl
-            lines.append("    - " + _flow([v["Variable Name"], v["Variable Label"], v["Type"], v["Role"],
+            lines.append("    - " + _flow([v["Variable Name"], clean_label(v["Variable Label"]),
+                                          v["Type"], v["Role"],
                                           v["Core"], cl, v["Described Value Domain(s)"] or None]))
     for section in ("ts_value_codelists", "ts_value_dictionaries"):
         lines.append(f"{section}:")

@@ -262,3 +262,26 @@ def test_the_readers_name_a_missing_item_group(tmp_path):
     (tmp_path / "e.xml").write_text(f'<ODM xmlns="{ODM}"><ClinicalData/></ODM>')
     with pytest.raises(DataError, match=r"e\.xml.*no ItemGroupData with ItemGroupOID 'IG\.AE'"):
         read_table(tmp_path / "e.xml", "e.xml", {"format": "odm", "item_group": "IG.AE"})
+
+
+# ------------------------------------------------------------------------ check reads headers
+
+@pytest.mark.parametrize("fmt", ["xlsx", "sas7bdat", "parquet", "odm", "csv-latin1"])
+def test_check_reads_the_columns_of_every_format(fmt, root, tmp_path, capsys):
+    """`check` knows a form's columns in every format (as declared), so a misspelt raw column
+    is found before any data is converted."""
+    from cdisc_mapper.mapping.checks import raw_header
+    from cdisc_mapper.mapping.study import load_study, raw_form_path
+    study_file = _project(root, tmp_path, fmt)
+    study = load_study(study_file)
+    for name in _forms(root):
+        path = raw_form_path(study, name)
+        table = read_table(path, name, study.forms.get(name), study.subject_id)
+        header = raw_header(study, name)
+        # ODM: the item group's declared items, of which a record may leave some out
+        assert header is not None and set(table.columns) <= set(header), name
+    dm = study_file.parent.parent / "common" / "dm.yaml"
+    dm.write_text(dm.read_text().replace("from: SEX", "from: SEXX", 1))
+    assert main(["check", str(study_file)]) == 2
+    err = capsys.readouterr().err
+    assert "raw column 'SEXX' is not in form 'dm'" in err and "did you mean 'SEX'" in err

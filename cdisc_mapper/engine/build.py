@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..errors import MappingError
 from ..mapping.study import DatasetMapping
+from ..mapping.terminology import apply_synonyms
 from ..methods.conditions import evaluate
 from ..methods.registry import METHODS, all_methods, apply_when
 from .context import BlockContext, RunState
@@ -126,6 +127,9 @@ def _derive(ctx: BlockContext, variables: dict[str, dict], doc, base: tuple,
             raise MappingError(f"method {m.name} returned {len(value)} values for "
                                f"{len(ctx.index)} records", variable=name)
         value.index = ctx.index
+        cl = ctx.codelist_of(name, params)
+        if cl is not None:
+            value = apply_synonyms(value, ctx.study.terminology, ctx.state.codelists, cl)
         target[name] = value
         if target is not ctx.out:
             ctx.out[name] = value

@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..errors import DataError, MappingError, Problem
 from ..mapping.study import Study, raw_form_path
+from ..mapping.terminology import synonym_table
 from ..mapping.yamlfile import Located
 from ..spec.model import Codelist, Standard
 from .raw import RawForm, read_form
@@ -106,6 +107,17 @@ class BlockContext:
         self.var = ""
         self.doc: Located | None = None
         self.path: tuple = ()
+
+    def codelist_of(self, name: str, params: dict) -> Codelist | None:
+        """The codelist a variable's values belong to: the mapping's ``codelist``, else the
+        implementation guide's for the variable (None when it has none)."""
+        cid = params.get("codelist")
+        if cid is None:
+            igds = self.state.standard.dataset(self.dataset) or \
+                self.state.standard.dataset(self.domain)
+            v = igds.variable(name) if igds is not None else None
+            cid = v.codelist if v is not None else None
+        return self.state.codelists.get(cid) if isinstance(cid, str) else None
 
     # ------------------------------------------------------------------ errors and problems
     def fail(self, message: str, *, sub: tuple = ()) -> MappingError:
@@ -236,6 +248,7 @@ class BlockContext:
                 table[_key(t.decode)] = t.value
         for t in cl.terms:
             table[_key(t.value)] = t.value
+        table.update(synonym_table(self.state.study.terminology, self.state.codelists, cid))
         for k, v in (mapping or {}).items():
             if v is not None and str(v) not in cl.values():
                 raise self.fail(f"map value {v!r} is not a term of codelist {cid}",

@@ -49,7 +49,8 @@ def lineage_document(state: RunState, finals: dict[str, Final]) -> bytes:
         "generator": f"cdisc_mapper {__version__}",
         "standard": f"{state.standard.name} {state.standard.version}",
         "about": "records[i] of a dataset is row i of its XPT/Dataset-JSON file; raw_row 1 is the "
-                 "first data row of the raw CSV (line 2); for trial design datasets raw_row is "
+                 "first data row of the raw form (a CSV's line 2, an ODM export's first item group "
+                 "of the form); for trial design datasets raw_row is "
                  "the line of the study file",
         "datasets": datasets,
     }

@@ -1,4 +1,11 @@
-"""Raw CRF forms: CSV files read as text, one record per row, with their row numbers kept."""
+"""Raw CRF forms read as text, one record per row, with their row numbers kept.
+
+A form is a CSV file (any delimiter and encoding, declared under ``forms:``), an XLSX sheet, a
+SAS7BDAT or XPT dataset, a Parquet file or an item group of a CDISC ODM-XML 1.3 clinical data
+export (:mod:`cdisc_mapper.io.rawformats` reads each into text cells); every format then gets
+the same treatment here: blanks trimmed, empty values missing, control characters refused, a
+blank subject refused, rows numbered from 1 in file order.
+"""
 
 from __future__ import annotations
 

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from ..errors import DataError, Problem
 from ..io.atomic import replaced_folder
 from ..mapping.study import Study, load_study
+from ..mapping.custom import study_standard
+from ..mapping.terminology import check_version
 from ..progress import plural, steps
 from ..spec.model import Codelist, DatasetSpec, Term
 from ..standards import (bundled_ct, bundled_ct_version, ct_version_from_path, load_ct,
@@ -24,6 +26,7 @@ from ..standards import (bundled_ct, bundled_ct_version, ct_version_from_path, l
 from .build import build
 from .context import RunState
 from .finalize import Final, build_supp, finalize
+from .relrec import build_relrec
 from .trial_design import build_se, build_ta, build_te, build_ti, build_ts, build_tv
 
 SDTM_DIR = Path("tabulations") / "sdtm"
@@ -72,8 +75,11 @@ class StudyResult:
 def codelists_for(study: Study, ct_file: Path | None) -> tuple[dict[str, Codelist], str]:
     """CDISC codelists (bundled or the user's full CT file), then the study's extensions and
     sponsor codelists."""
+    ct_file = ct_file or study.terminology.file
     cdisc = load_ct(ct_file) if ct_file else bundled_ct()
     version = (ct_version_from_path(ct_file) if ct_file else None) or bundled_ct_version()
+    check_version(study.doc, study.terminology, version,
+                  study.display(ct_file) if ct_file else "bundled")
     merged = dict(cdisc)
     for cid, extra in study.extensions.items():
         if cid not in merged:
@@ -113,7 +119,7 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
         if not Path(raw_dir).is_dir():
             raise DataError(f"raw-data folder not found: {raw_dir}", file=str(raw_dir))
         study.raw_dir = Path(raw_dir).resolve()
-    standard = load_standard("SDTMIG", "3.4")
+    standard = study_standard(load_standard("SDTMIG", "3.4"), study)
     codelists, ct_version = codelists_for(study, ct_file)
     from ..mapping.checks import check_study        # everything `check` finds, first
     from ..mapping.validate import MappingErrors
@@ -143,6 +149,10 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
         if f is not None:
             finals[f.spec.name] = f
             state.datasets[f.spec.name] = f.data
+    relrec = build_relrec(state, finals)
+    if relrec is not None:
+        finals["RELREC"] = relrec
+        state.datasets["RELREC"] = relrec.data
     ts = build_ts(state, state.ct_version)
     if ts is not None:
         finals["TS"] = ts

@@ -5,8 +5,8 @@ gives them; the engine then trims blanks and numbers the rows the same way for e
 
 Typed values become text by one rule (see docs/raw-data.md):
 
-* numbers: integral values without a decimal part (``3.0`` → ``3``), others with the shortest
-  digits that read back to the same number (``0.1`` → ``0.1``); NaN is missing;
+* numbers: integral values (below 2**53) without a decimal part (``3.0`` → ``3``), others with
+  the shortest digits that read back to the same number (``0.1`` → ``0.1``); NaN is missing;
 * dates (a SAS date format, a Parquet date, an Excel date cell whose time is midnight) → ISO
   ``YYYY-MM-DD``; date-times → ``YYYY-MM-DDTHH:MM:SS``; times → ``HH:MM:SS``;
 * booleans → ``true`` / ``false``.
@@ -247,9 +247,71 @@ def _odm(path: Path, opts: dict, subject: str | None) -> pd.DataFrame:
     return table.astype(object).where(table.notna(), None)
 
 
+def read_header(path: Path, options: Mapping[str, Any] | None = None,
+                subject_col: str | None = None) -> list[str] | None:
+    """The column names of a raw form file without reading its records (for ``check``), or
+    None where the file cannot be read (``convert`` then says why, in one line).
+
+    CSV: the first line in the declared delimiter and encoding; XLSX: the first row of the
+    sheet; SAS7BDAT/XPT: the file's metadata; Parquet: its schema; ODM: the items of the item
+    group's ``ItemGroupDef`` (its ``ItemRef`` ItemOIDs, or their ``ItemDef`` names) plus the
+    subject column, or, for an export without metadata, the items its records have."""
+    opts = dict(options or {})
+    fmt = format_of(path, opts)
+    try:
+        if fmt == "csv":
+            import csv
+            with open(path, encoding=opts.get("encoding", "utf-8"), newline="") as fh:
+                row = next(csv.reader(fh, delimiter=opts.get("delimiter", ",")), [])
+            return [c.strip().lstrip("\ufeff") for c in row]
+        if fmt == "xlsx":
+            import openpyxl
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            try:
+                sheet = opts.get("sheet")
+                ws = wb[sheet] if sheet else wb.worksheets[0]
+                first = next(ws.iter_rows(values_only=True, max_row=1), ())
+            finally:
+                wb.close()
+            names = [("" if h is None else str(h)).strip() for h in first]
+            while names and names[-1] == "":
+                names.pop()
+            return names
+        if fmt in ("sas7bdat", "xpt"):
+            import pyreadstat
+            read = pyreadstat.read_sas7bdat if fmt == "sas7bdat" else pyreadstat.read_xport
+            kw = {"encoding": opts["encoding"]} if opts.get("encoding") else {}
+            _, meta = read(str(path), metadataonly=True, **kw)
+            return [str(c) for c in meta.column_names]
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+            return [str(n) for n in pq.read_schema(path).names]
+        if fmt == "odm":
+            return _odm_header(path, opts, subject_col)
+    except Exception:  # noqa: BLE001 - unreadable: convert reports it with the reason
+        return None
+    return None
+
+
+def _odm_header(path: Path, opts: dict, subject: str | None) -> list[str] | None:
+    from lxml import etree
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             dtd_validation=False, huge_tree=False, remove_comments=True)
+    root = etree.fromstring(path.read_bytes(), parser)
+    group = opts.get("item_group")
+    igdef = next((g for g in root.iter("{*}ItemGroupDef") if g.get("OID") == group), None)
+    if igdef is None:        # clinical data without metadata: the columns its records have
+        return [str(c) for c in _odm(path, opts, subject).columns]
+    oids = [r.get("ItemOID") for r in igdef.iter("{*}ItemRef")]
+    names = {}
+    if opts.get("columns", "oid") == "name":
+        names = {d.get("OID"): d.get("Name") for d in root.iter("{*}ItemDef")}
+    return [opts.get("subject_key", subject) or "SubjectKey"] + [names.get(o) or o for o in oids]
+
+
 _READERS = {"csv": _csv, "xlsx": _xlsx, "sas7bdat": _sas7bdat, "xpt": _xpt,
             "parquet": _parquet, "odm": _odm}
 _NAMES = {"csv": "CSV", "xlsx": "XLSX", "sas7bdat": "SAS7BDAT", "xpt": "SAS XPT",
           "parquet": "Parquet", "odm": "ODM-XML"}
 
-__all__ = ["RawFileError", "FORMATS", "EXTENSIONS", "format_of", "read_table"]
+__all__ = ["RawFileError", "FORMATS", "EXTENSIONS", "format_of", "read_header", "read_table"]

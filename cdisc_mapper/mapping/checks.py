@@ -12,16 +12,17 @@ the same checks first and stops with the same lines, so a mapping never fails ha
 
 from __future__ import annotations
 
-import csv
 import difflib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import MappingError
+from ..io.rawformats import read_header
 from ..lang import conditions as kernel
 from ..lang.text import step_problem
 from .study import DatasetMapping, Study, raw_form_path
+from .terminology import synonym_errors
 
 #: parameters (at the top of a variable's mapping) whose values name variables
 VARIABLE_KEYS = ("of", "birth", "ref", "dtc", "visitnum", "result", "by", "unit", "test",
@@ -33,17 +34,13 @@ _DEFAULT_REFS = {"study_day": "DM.RFSTDTC", "baseline_flag": "DM.RFXSTDTC"}
 
 
 def raw_header(study: Study, form: str) -> list[str] | None:
-    """The column names of a raw CSV form as exported (blanks trimmed), or None when the form's
-    file is not there (or not a CSV file)."""
+    """The column names of a raw form as exported (blanks trimmed), in any raw format and as
+    declared under ``forms:`` (delimiter, encoding, sheet, item group), or None when the form's
+    file is not there or cannot be read (``convert`` says why)."""
     path = raw_form_path(study, form)
-    if not path.is_file() or path.suffix.lower() != ".csv":
+    if not path.is_file():
         return None
-    try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            row = next(csv.reader(fh), [])
-    except (UnicodeDecodeError, OSError):
-        return None
-    return [c.strip().lstrip("\ufeff") for c in row]
+    return read_header(path, study.forms.get(form), study.subject_id)
 
 
 def _hint(name: str, choices: list[str]) -> str:
@@ -104,7 +101,9 @@ class _Checker:
         std = self.standard.dataset(m.name)
         if std is None:
             self.err(doc, ("dataset",), f"{m.name} is not a dataset of {self.standard.name} "
-                                        f"{self.standard.version}")
+                                        f"{self.standard.version}; a sponsor-defined domain "
+                                        "declares its 'class' (Interventions, Events, Findings, "
+                                        "Findings About) and 'label'")
             return
         mapped = _all_variables(data)
         for name, path in _variable_entries(data):
@@ -304,6 +303,23 @@ class _Checker:
                     self.err(s.doc, ("epochs", i, "start"), f"epoch {ep.epoch} starts at DM "
                                                             f"{ep.start}, which DM does not map")
 
+    def relrec(self) -> None:
+        """The study file's ``relrec``: datasets the study maps, variables they have."""
+        doc = self.study.doc
+        mapped = set(self.study.datasets)
+        for i, rel in enumerate(doc.data.get("relrec") or []):
+            for ds, var in rel["link"].items():
+                where = ("relrec", i, "link", ds)
+                d = self.standard.dataset(ds)
+                if ds not in mapped or d is None:
+                    self.err(doc, where, f"{ds} is not a dataset the study maps "
+                                         f"({', '.join(sorted(mapped))})")
+                elif d.variable(var) is None:
+                    self.err(doc, where, f"{var} is not a variable of {ds}")
+                elif var not in _all_variables(self.study.datasets[ds].data):
+                    self.err(doc, where, f"{var} is not mapped in {ds}: records are linked by "
+                                         "a variable the mapping derives")
+
     def run(self) -> list[MappingError]:
         self.errors.extend(self.study.design_problems)
         allowed = self.codelists.get("ARMNULRS")
@@ -314,7 +330,10 @@ class _Checker:
             if code in {a.code for a in self.study.arms}:
                 self.err(self.study.doc, ("not_assigned", code), f"raw code {code!r} is also "
                          "the code of an arm")
+        self.errors.extend(synonym_errors(self.study.doc, self.study.terminology,
+                                          self.codelists))
         self.trial_summary()
+        self.relrec()
         for name in sorted(self.study.datasets):
             self.dataset(self.study.datasets[name])
         unique: dict[str, MappingError] = {}

@@ -20,7 +20,7 @@ edit by hand.*
 
 A study is described by YAML files under `mappings/`:
 
-* `mappings/<STUDY>/study.yaml` — the **study file**: identity, where the raw CSV forms are,
+* `mappings/<STUDY>/study.yaml` — the **study file**: identity, where the raw forms are,
   which shared mapping folders to include, the subject identifier rule, dictionaries, the trial
   design (elements, arms, epochs, visits), inclusion criteria, trial summary parameters, and
   `overrides` of single variables where this study differs from the shared mappings.
@@ -48,6 +48,45 @@ variables:                  # one entry per SDTM variable: a method and its para
 supp:                       # non-standard variables → SUPPAE (label is QLABEL)
   AEIRR: {label: Infusion-Related Reaction, method: assign_ct, from: AEIRR, codelist: NY}
 ```
+
+A **sponsor-defined domain** (SDTMIG 3.4 section 2.6) declares its general observation class
+and its label; its variables are then those of the class, the `--` prefix being the domain code
+(derived from the guide's own domains of that class: type, role, codelist and core as most of
+them give it, a variable required where all of them require it), and it is mapped, written,
+described in define.xml and validated like a domain of the guide, SUPP-- included:
+
+```yaml
+dataset: XA
+class: Findings             # Interventions, Events, Findings or Findings About
+label: Skin Prick Test
+labels: {XATESTCD: Skin Test Short Name}   # optional: where the class label does not fit
+source: skintest
+variables:
+  XATESTCD: {method: hardcode, value: WHEAL}
+```
+
+A domain of the guide may also use the variables of its class that the guide's domain does not
+list (SDTMIG 3.4 section 2.5): `AELNKID`, `MHSEV`, `CMTPT` … are placed in the class's order
+and are Permissible.
+
+**Relationships.** `supp:` works for any parent, the guide's domains and sponsor domains alike
+(SUPPDM with IDVAR null, every other parent by its --SEQ).  Comments are the CO dataset,
+mapped from the comments form like any other (`RDOMAIN`, `IDVAR` and `IDVARVAL` naming the
+parent record, e.g. `IDVAR: {method: hardcode, value: AELNKID}` with `IDVARVAL` from the raw
+line number).  Related records (RELREC) are declared once in the study file, between any
+datasets the study maps:
+
+```yaml
+relrec:
+  - {relid: AECM, link: {AE: AELNKID, CM: CMLNKID}}     # a subject's records with equal values
+  - {relid: TUTR, link: {TU: TULNKID, TR: TRLNKID}, level: dataset}   # RELTYPE ONE/MANY
+```
+
+Record level: each linked record gets a RELREC record (IDVAR its --SEQ), RELID `<relid><n>`
+numbered per subject; a value found in one dataset only relates nothing.  `level: dataset`
+writes one record per dataset, IDVAR the link variable, RELTYPE `ONE` where the values do not
+repeat within a subject, else `MANY`.  `validate` checks that CO and RELREC records point at
+existing records (CM0074, CM0075) as it does for SUPP--.
 
 A dataset fed by several forms uses `blocks` instead of `source`: each block has its own
 `source`, optional `where` and `stack`, and `variables` that add to (or replace) the common ones.
@@ -122,7 +161,24 @@ units:                                # for convert_unit: per test, the standard
   WEIGHT: {standard: kg, from: {LB: 0.45359237}}
   TEMP:   {standard: C, from: {F: {subtract: 32, divisor: 1.8}}}
 not_assigned: {SCRNFAIL: SCREEN FAILURE}   # raw group codes that are no arm (ARMNRS)
+terminology:                          # the CT package the study is mapped to, once
+  version: 2025-03-28                 # must be the package in use (bundled, file or --ct)
+  file: ../ct/SDTM_Terminology_2025-03-28.txt   # optional: a published package to load
+  synonyms:                           # legacy spelling -> CDISC submission value
+    UNIT: {cells/kg: 10^6/kg, lbs: LB}
+    ROUTE: {PO: ORAL}
 ```
+
+**terminology** names the CDISC CT package once.  The bundled package is the full SDTM CT of
+its date; `file` (relative to the study file) or `--ct` loads another published one, and
+`version` must then be that package's date, so that a study mapped to one package cannot run
+on another unnoticed (`--ct` wins over `file`).  A **synonym** is a sponsor's or a legacy
+spelling of a term: wherever a variable takes its values from a codelist (the mapping's
+`codelist`, else the implementation guide's), the raw value is accepted and the CDISC term
+written in its place, before later variables read it (`convert_unit` sees `LB`).  Synonyms
+match ignoring case and surrounding blanks; those of UNIT also serve its subsets (VSRESU …)
+where they hold the term.  `check` refuses a synonym whose term is not in the codelist, an
+unknown codelist, and a spelling that is already a different term of the codelist.
 
 The trial design (`arms`, `elements`, `epochs`, `visits`, `inclusion`, `trial_summary`) is
 optional for a first run: a dataset it would give (TA, TE, TV, TI, TS, SE) is left out with a

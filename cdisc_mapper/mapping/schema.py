@@ -20,12 +20,15 @@ from ..methods.conditions import CONDITION
 from ..methods.dates import DATE_FORMAT, PIVOT
 from ..methods.registry import RAW_COLUMN
 from ..methods.registry import all_methods
+from ..standards.classes import CUSTOM_CLASSES
+from .terminology import TERMINOLOGY_SCHEMA
 
 NAME = {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{0,7}$",
         "description": "an SDTM name: upper case, at most 8 characters"}
 LABEL = {"type": "string", "minLength": 1, "maxLength": 40}
 FORM = {"type": "string", "pattern": "^[a-z][a-z0-9_]*$",
-        "description": "a raw form: the CSV file name without .csv"}
+        "description": "a raw form: its file name without the extension (or a form "
+                       "declared under forms:)"}
 
 
 def variable_schema() -> dict[str, Any]:
@@ -77,6 +80,13 @@ def dataset_schema() -> dict[str, Any]:
         "required": ["dataset", "variables"],
         "properties": {
             "dataset": NAME,
+            "class": {"enum": list(CUSTOM_CLASSES),
+                      "description": "for a sponsor-defined domain (XA, XE ...): its general "
+                                     "observation class, which gives its variables"},
+            "label": {**LABEL, "description": "the dataset label of a sponsor-defined domain"},
+            "labels": {"type": "object", "propertyNames": NAME, "additionalProperties": LABEL,
+                       "description": "variable labels of a sponsor-defined domain where the "
+                                      "class label does not fit: {XATESTCD: Skin Test Code}"},
             "description": {"type": "string"},
             "source": FORM,
             "where": {"$ref": "#/$defs/condition"},
@@ -151,8 +161,9 @@ def study_schema() -> dict[str, Any]:
                           "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]*$"},
                           "title": {"type": "string"},
                           "protocol": {"type": "string"},
-                          "raw": {"type": "string", "description": "folder of raw CSV forms, "
-                                  "relative to this file"},
+                          "raw": {"type": "string", "description": "folder of the raw forms "
+                                  "(CSV, XLSX, SAS7BDAT, XPT, Parquet, ODM-XML), relative to "
+                                  "this file"},
                           "include": {"type": "array", "items": {"type": "string"},
                                       "description": "folders or files of shared mappings"},
                           "analysis": {"type": "array", "items": {"type": "string"},
@@ -193,6 +204,22 @@ def study_schema() -> dict[str, Any]:
                                     {"type": "object", "additionalProperties": False,
                                      "required": ["from"],
                                      "properties": {"from": {"type": "string"}}}]}}},
+            "terminology": TERMINOLOGY_SCHEMA,
+            "relrec": {"type": "array", "minItems": 1,
+                       "description": "related records (RELREC) between any datasets: "
+                                      "[{relid: AECM, link: {AE: AELNKID, CM: CMLNKID}}] relates "
+                                      "a subject's records whose link variables are equal (IDVAR "
+                                      "--SEQ); level: dataset gives one record per dataset with "
+                                      "RELTYPE ONE/MANY",
+                       "items": {"type": "object", "additionalProperties": False,
+                                 "required": ["relid", "link"],
+                                 "properties": {
+                                     "relid": {"type": "string", "minLength": 1,
+                                               "maxLength": 190},
+                                     "link": {"type": "object", "minProperties": 2,
+                                              "propertyNames": NAME,
+                                              "additionalProperties": NAME},
+                                     "level": {"enum": ["record", "dataset"]}}}},
             "dates": {"type": "object", "additionalProperties": False,
                       "description": "how the EDC writes dates, for every date method that does "
                                      "not say otherwise: {format: MM/DD/YYYY, pivot: 1940}",

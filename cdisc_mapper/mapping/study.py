@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import MappingError
 from ..spec.model import Codelist, Term
 from .validate import check
+from .terminology import Terminology, parse_terminology
 from .yamlfile import Located, load_file
 
 
@@ -148,6 +149,7 @@ class Study:
     extensions: dict[str, tuple[Term, ...]] = field(default_factory=dict)  # CDISC list → extra terms
     codelist_files: dict[str, str] = field(default_factory=dict)
     forms: dict[str, dict[str, Any]] = field(default_factory=dict)  # declared raw form files
+    terminology: Terminology = field(default_factory=Terminology)  # CT version, synonyms
 
     def display(self, path: Path) -> str:
         """A path for messages: relative to the folder the study file's project lives in."""
@@ -219,6 +221,7 @@ def load_study(study_file: Path, base: Path | None = None) -> Study:
         units=_units(d.get("units")),
         not_assigned={str(k): v for k, v in (d.get("not_assigned") or {}).items()},
         forms={k: dict(v) for k, v in (d.get("forms") or {}).items()},
+        terminology=parse_terminology(doc, here),
     )
     study.design_problems = design_errors(study)
     study.design_notes = [

@@ -62,6 +62,8 @@ class ValidationResult:
     max_findings: int = 10_000
     timings: dict[str, float] = field(default_factory=dict)
     reproducible_time: bool = False
+    ct_notes: tuple[str, ...] = ()                 # the define.xml's CT against the CT in use
+    ct_declared: tuple[dict[str, str], ...] = ()   # CT packages the define.xml declares
 
     def counts(self) -> dict[str, int]:
         """Number of findings per severity (before any per-rule cap)."""
@@ -122,7 +124,9 @@ class ValidationResult:
             "package": str(self.package.root),
             "standard": self.standard,
             "standard_detected": self.package.standard_detected,
-            "controlled_terminology": {"version": self.ct_version, "source": self.ct_source},
+            "controlled_terminology": {"version": self.ct_version, "source": self.ct_source,
+                                       "declared_by_define": list(self.ct_declared),
+                                       "notes": list(self.ct_notes)},
             "define": None if d is None else {"file": str(d.path), "define_xml_version": d.version,
                                               "study": d.study, "standards": d.standards},
             "records": self.package.records,
@@ -280,7 +284,8 @@ def validate(path: str | os.PathLike[str], *, define: str | os.PathLike[str] | N
         package=package, findings=findings, statuses=statuses, catalogue=catalogue,
         standard=ctx.standard_label, ct_version=ctx.ct_version, ct_source=ctx.ct_source,
         define=define_doc, inputs=inputs, started=started, seconds=time.perf_counter() - t0,
-        fail_on=fail_on, max_findings=max_findings, timings=timings)
+        fail_on=fail_on, max_findings=max_findings, timings=timings,
+        ct_notes=ctx.ct_notes, ct_declared=ctx.ct_declared)
     if out is not None and formats:
         result.write_reports(out, formats)
     return result

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -183,6 +184,17 @@ def _builtin_docs() -> list[Located]:
     return docs
 
 
+@cache
+def _builtin_rules() -> tuple[tuple[str, tuple[Rule, ...], tuple[str, ...], tuple[tuple[str, str], ...]], ...]:
+    """The built-in rule files, parsed and checked once per process: (file, rules, disabled,
+    severities) each."""
+    out = []
+    for doc in _builtin_docs():
+        new, dis, sev = _rules_from(doc)
+        out.append((doc.file, tuple(new), tuple(dis), tuple(sev.items())))
+    return tuple(out)
+
+
 def load_catalogue(user_files: Iterable[str | Path] = (), *, disable: Iterable[str] = (),
                    only: Iterable[str] = ()) -> Catalogue:
     """The built-in rules plus ``user_files``; ``disable`` switches rules off by id (or by family
@@ -191,17 +203,17 @@ def load_catalogue(user_files: Iterable[str | Path] = (), *, disable: Iterable[s
     files = []
     disabled: list[str] = list(disable)
     severities: dict[str, str] = {}
-    docs = _builtin_docs()
+    parsed = [(file, list(new), list(dis), dict(sev)) for file, new, dis, sev in _builtin_rules()]
     for f in user_files:
         p = Path(f)
         if not p.is_file():
             raise UsageError("rule file not found", file=str(p))
-        docs.append(load_file(p))
-    for doc in docs:
-        new, dis, sev = _rules_from(doc)
-        files.append(doc.file)
+        doc = load_file(p)
+        parsed.append((doc.file, *_rules_from(doc)))
+    for file, new, dis, sev in parsed:
+        files.append(file)
         for r in new:
-            if r.id in rules and not doc.file.startswith("rules/"):
+            if r.id in rules and not file.startswith("rules/"):
                 pass  # a user file may redefine a built-in rule
             elif r.id in rules:
                 raise MappingError(f"rule {r.id} is defined twice (also at {rules[r.id].source})",

@@ -51,7 +51,9 @@ def add_parser(subparsers, common_parent: argparse.ArgumentParser) -> argparse.A
     v.add_argument("--no-define", action="store_true",
                    help="ignore a define.xml found beside the datasets")
     v.add_argument("--ct", metavar="FILE",
-                   help="a full NCI EVS terminology file (.txt) instead of the bundled terms")
+                   help="a published NCI EVS terminology file (.txt) or CDISC Library export "
+                        "(.csv) instead of the bundled full SDTM/ADaM CT; the version used is "
+                        "reported, with a note when a define.xml declares another")
     v.add_argument("--standard", choices=sorted(STANDARDS),
                    help="standard of the package (default: detected)")
     v.add_argument("--out", metavar="DIR", help="folder for the reports (default: current "
@@ -167,6 +169,8 @@ def _print_summary(args, result, written: list[Path], seconds: float) -> None:
     _say(args, f"  {h['standard']}{' (detected)' if h['standard_detected'] else ''}, "
                f"CT {ct['version']} ({ct['source']}), {h['dataset_count']} datasets, "
                f"{h['records']:,} records, define.xml: {define}")
+    for note in ct["notes"]:
+        _say(args, f"  note: {note}")
     for skipped in h["skipped_files"]:
         _say(args, f"  not read: {skipped['file']}: {skipped['reason']}")
     sc = result.status_counts()

@@ -19,6 +19,7 @@ import pandas as pd
 
 from cdisc_mapper.spec.model import Codelist, DatasetDef, Standard, VariableDef
 from cdisc_mapper.standards import load_standard
+from cdisc_mapper.standards.classes import CUSTOM_CLASSES, custom_domain
 
 from .catalogue import SEVERITIES, Catalogue, Rule, rule_sort_key
 from .checks import Skip, all_checks
@@ -75,6 +76,10 @@ class Context:
     define: Any = None              # define_checks.Define or None
     define_scope: frozenset[str] | None = None   # datasets the define.xml describes (None: all)
     cache: dict[str, Any] = field(default_factory=dict)
+    #: what was said about the CT in use: the define.xml's declared version, where it differs
+    ct_notes: tuple[str, ...] = ()
+    #: the CT packages the define.xml declares (def:Standard Type="CT"): publishing set, version
+    ct_declared: tuple[dict[str, str], ...] = ()
 
     @classmethod
     def build(cls, package: Package, *, ct: str | None = None, define: Any = None,
@@ -88,9 +93,18 @@ class Context:
             folder = define.path.resolve().parent
             scope = frozenset(n for n, d in package.datasets.items()
                               if d.path.resolve().is_relative_to(folder))
+        in_use = {"SDTM": sdtm.ct_version}
+        if package.standard == "adamig-1.3" or any(d.kind == "ADaM"
+                                                    for d in package.datasets.values()):
+            in_use["ADaM"] = adam.ct_version
+        declared, notes, honoured = declared_ct(define, in_use, ct)
+        source = str(ct) if ct else "bundled"
+        main_set = "ADaM" if package.standard == "adamig-1.3" else "SDTM"
+        if main_set in honoured:
+            source += ", the version the define.xml declares"
         return cls(package=package, sdtm=sdtm, adam=adam, ct_version=main.ct_version,
-                   ct_source=str(ct) if ct else "bundled", full_ct=ct is not None, define=define,
-                   define_scope=scope)
+                   ct_source=source, full_ct=ct is not None, define=define,
+                   define_scope=scope, ct_notes=tuple(notes), ct_declared=tuple(declared))
 
     def define_covers(self, ds: Dataset) -> bool:
         return self.define is not None and (self.define_scope is None or
@@ -135,8 +149,36 @@ class Context:
             out = self.sdtm.dataset(ds.name)
             if out is None and ds.domain != ds.name:
                 out = self.sdtm.dataset(ds.domain)
+            if out is None:
+                out = self._custom_domain(ds)
         self.cache[key] = out
         return out
+
+    def _custom_domain(self, ds: Dataset) -> DatasetDef | None:
+        """A sponsor-defined domain (XA, XE ...): the variables of its general observation class,
+        the class taken from the define.xml (def:Class) or else from its topic variable."""
+        if not re.fullmatch(r"[A-Z]{2}", ds.name):
+            return None
+        cls = None
+        group = self.define.groups.get(ds.name) if self.define_covers(ds) else None
+        if group is not None and group.cls:
+            cls = {c.upper(): c for c in CUSTOM_CLASSES}.get(group.cls.strip().upper())
+        if cls is None:
+            cols = set(ds.data.columns)
+            p = ds.name
+            cls = ("Findings About" if f"{p}OBJ" in cols and f"{p}TESTCD" in cols else
+                   "Findings" if f"{p}TESTCD" in cols else
+                   "Events" if f"{p}TERM" in cols else
+                   "Interventions" if f"{p}TRT" in cols else None)
+        if cls is None:
+            return None
+        self.cache[("custom", ds.name)] = cls
+        return custom_domain(self.sdtm, ds.name, cls, ds.label or ds.name)
+
+    def is_custom(self, ds: Dataset) -> bool:
+        """True for a sponsor-defined domain checked against its class's variables."""
+        self.ig_dataset(ds)
+        return ("custom", ds.name) in self.cache
 
     def ig_variable(self, ds: Dataset, name: str) -> VariableDef | None:
         return self.ig_variables(ds).get(name)
@@ -303,6 +345,44 @@ def _text(v: Any) -> str:
     if isinstance(v, (float, np.floating, int, np.integer)) and not isinstance(v, bool):
         return num_text(v)
     return str(v)
+
+
+def declared_ct(define: Any, in_use: dict[str, str], ct: str | None
+                ) -> tuple[list[dict[str, str]], list[str], set[str]]:
+    """The CT packages a define.xml declares (``def:Standard Type="CT"``, which its CodeLists
+    reference by ``def:StandardOID``), compared with the packages in use (publishing set ->
+    version).  Returns (declared, notes, publishing sets whose declared version is in use).
+
+    A declared version is honoured when it is the one in use (the bundled package, or ``--ct``);
+    otherwise a note says which version the terms were checked against instead."""
+    if define is None:
+        return [], [], set()
+    declared = [{"publishing_set": s.get("PublishingSet", ""), "version": s.get("Version", ""),
+                 "oid": s.get("OID", "")}
+                for s in define.standards if s.get("Type") == "CT"]
+    notes: list[str] = []
+    honoured: set[str] = set()
+    for d in declared:
+        pset, version = d["publishing_set"], d["version"]
+        have = in_use.get(pset)
+        if have is None:
+            if pset not in ("SDTM", "ADaM"):
+                notes.append(f"the define.xml declares {pset or 'a'} CT {version}; this "
+                             f"product has no {pset} terminology: its codelists are checked "
+                             "against the define.xml's own terms only")
+        elif version == have:
+            honoured.add(pset)
+        elif ct:
+            notes.append(f"the define.xml declares {pset} CT {version}, but --ct gives {have}: "
+                         f"terms were checked against {have}")
+        else:
+            notes.append(f"the define.xml declares {pset} CT {version}; this product bundles "
+                         f"{pset} CT {have} only: terms were checked against {have} (pass the "
+                         f"{version} package with --ct to check against it)")
+    if define.version == "2.1" and not declared:
+        notes.append("the define.xml declares no CT package (def:Standard Type=\"CT\"): terms "
+                     "were checked against the CT in use")
+    return declared, notes, honoured
 
 
 def run_rules(ctx: Context, catalogue: Catalogue, *, max_findings: int = 10_000,

@@ -1,4 +1,5 @@
-"""Supplemental qualifiers (SUPP--): each record points at an existing parent record."""
+"""Supplemental qualifiers (SUPP--), comments (CO) and related records (RELREC): each record
+points at an existing parent record."""
 
 from __future__ import annotations
 
@@ -18,8 +19,17 @@ def _supp(ds):
         raise Skip("not a SUPP-- dataset with RDOMAIN, USUBJID, IDVAR, IDVARVAL")
 
 
+def _related(ds):
+    need = ("RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL")
+    if ds.name not in ("CO", "RELREC") or not all(n in ds.data.columns for n in need):
+        raise Skip("not a CO or RELREC dataset with RDOMAIN, USUBJID, IDVAR, IDVARVAL")
+
+
 def _parent(ctx, ds, rdomain: str):
-    """The parent dataset of SUPPxx records with RDOMAIN = rdomain (SUPPQSEG -> QSEG)."""
+    """The parent dataset of SUPPxx records with RDOMAIN = rdomain (SUPPQSEG -> QSEG); of CO
+    and RELREC records, the dataset RDOMAIN names."""
+    if not ds.name.startswith("SUPP"):
+        return ctx.dataset(rdomain)
     return ctx.dataset(ds.name[4:]) or ctx.dataset(rdomain)
 
 
@@ -46,6 +56,26 @@ def supp_rdomain(ctx, ds):
 def supp_idvar(ctx, ds):
     """IDVAR, when populated, names a variable of the parent dataset (RDOMAIN)."""
     _supp(ds)
+    return _idvar(ctx, ds)
+
+
+@check("related_idvar", family="suppqual", summary="CO/RELREC IDVAR is a variable of RDOMAIN")
+def related_idvar(ctx, ds):
+    """In CO and RELREC, IDVAR, when populated, names a variable of the dataset RDOMAIN names."""
+    _related(ds)
+    return _idvar(ctx, ds)
+
+
+@check("related_record", family="suppqual", summary="CO/RELREC records point at records")
+def related_record(ctx, ds):
+    """Each CO and RELREC record of a subject points at an existing record of RDOMAIN: the
+    subject's record whose IDVAR variable has the value IDVARVAL (or the subject, where IDVAR is
+    null).  Dataset-level records (USUBJID null) relate datasets, not records."""
+    _related(ds)
+    return _parent_records(ctx, ds, nonnull(ds, "USUBJID"))
+
+
+def _idvar(ctx, ds):
     cr, vr = text(ds, "RDOMAIN")
     ci, vi = text(ds, "IDVAR")
     gid, first = pair_codes(cr, ci)
@@ -67,6 +97,12 @@ def supp_parent_record(ctx, ds):
     """Each SUPP-- record points at an existing parent record: the subject (IDVAR null) or the
     record of the subject whose IDVAR variable has the value IDVARVAL."""
     _supp(ds)
+    return _parent_records(ctx, ds, None)
+
+
+def _parent_records(ctx, ds, subset):
+    """Records of ``ds`` (those of the boolean mask ``subset``, or all) that point at no
+    record of their parent."""
     cr, vr = text(ds, "RDOMAIN")
     ci, vi = text(ds, "IDVAR")
     cu, vu = text(ds, "USUBJID")
@@ -96,6 +132,8 @@ def supp_parent_record(ctx, ds):
         parent_keys = np.unique(pu.astype(np.int64) * span + pc.astype(np.int64))
         keys = su * span + sv
         bad[rows] = (su < 0) | (sv < 0) | ~np.isin(keys, parent_keys)
+    if subset is not None:
+        bad &= np.asarray(subset, dtype=bool)
     out = np.flatnonzero(bad)
     return found(ds, out, "IDVARVAL", idvar=vi[ci[out]], rdomain=vr[cr[out]]) if len(out) else None
 

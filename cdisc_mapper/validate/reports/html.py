@@ -244,6 +244,7 @@ def render(result) -> bytes:
            if c[sev] != iss[sev] else "") + "</div>"
         for sev in ("error", "warning", "notice"))
     seconds = f" &middot; {h['seconds']} s" if h["seconds"] else ""
+    ct_notes = "".join(f'<div class="meta">Note: {e(n)}</div>' for n in ct["notes"])
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -252,7 +253,7 @@ def render(result) -> bytes:
 <div class="meta">{e(h['package'])} &middot; {e(h['standard'])} &middot; CT {e(ct['version'])}
 ({e(ct['source'])}) &middot; define.xml: {define} &middot; {h['dataset_count']} datasets,
 {h['records']:,} records &middot; {e(h['tool']['name'])} {e(h['tool']['version'])} &middot;
-{e(h['started_is'])}: {e(h['started'])}{seconds} &middot; fails on {e(h['fail_on'])}</div></header>
+{e(h['started_is'])}: {e(h['started'])}{seconds} &middot; fails on {e(h['fail_on'])}</div>{ct_notes}</header>
 <main>
 <section><div class="cards">{cards}</div></section>
 <section><h2>Summary by dataset</h2>

@@ -37,7 +37,8 @@ def render(result) -> bytes:
     for k, v in (("tool", f"{header['tool']['name']} {header['tool']['version']}"),
                  ("standard", header["standard"]),
                  ("controlled_terminology", f"{ct['version']} ({ct['source']})"),
-                 ("package", header["package"]), ("fail_on", result.fail_on)):
+                 ("package", header["package"]), ("fail_on", result.fail_on),
+                 *(("controlled_terminology_note", n) for n in ct["notes"])):
         ET.SubElement(props, "property", name=k, value=str(v))
     for inp in header["inputs"]:
         ET.SubElement(props, "property", name=f"sha256:{inp['file']}", value=inp["sha256"])

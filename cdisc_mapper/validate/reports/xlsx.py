@@ -64,6 +64,7 @@ def render(result) -> bytes:
             ("Package", h["package"]), ("Standard", h["standard"]),
             ("Controlled terminology", f"{h['controlled_terminology']['version']} "
                                        f"({h['controlled_terminology']['source']})"),
+            *(("CT note", n) for n in h["controlled_terminology"]["notes"]),
             ("define.xml", h["define"]["file"] if h["define"] else "(none)"),
             ("Records", h["records"]), ("Fail on", h["fail_on"]),
             ("Result", "FAIL" if result.failed() else "PASS"),

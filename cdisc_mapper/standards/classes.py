@@ -1,0 +1,198 @@
+"""The variables of the SDTM general observation classes, and sponsor-defined (custom) domains.
+
+A custom domain (SDTMIG 3.4 section 2.6; SDTM v2.0 model) such as ``XA`` (Findings) or ``XE``
+(Events) takes its variables from the general class it belongs to.  The class-level variable
+lists are derived here from the implementation guide's own domains of that class (its 63
+datasets, so no second copy of the model is kept): a variable of the class is every variable
+that one of those domains has, its ``--`` prefix standing for the domain code.  Per variable:
+
+* type, role and codelist: those most of the class's domains give it (a codelist only where at
+  least half of the domains that have the variable name it, so UNIT but not VSRESU);
+* core: ``Req`` where every domain that has it requires it and most domains have it
+  (``--TESTCD``, ``--TERM``, ``--SEQ``), else ``Exp`` where most of the class's domains expect
+  it, else ``Perm`` (a variable of one domain, such as AESER, is Permissible elsewhere);
+* label: the label most domains give it; where every domain words it its own way (``--TESTCD``
+  "Lab Test or Examination Short Name" ...), the wording of the class's most typical domain
+  (the one whose labels agree most with the majority: CE for Events), else the shortest; a
+  domain code at the start of a label is replaced by the custom domain's;
+* order: identifiers, topic, qualifiers, timing (the model's order of roles), and within each
+  role the typical domain's order, each variable of another domain placed after the one it
+  follows there.
+
+Identifiers and timing variables belong to the model, not to one class: those of the other
+classes' domains are added, Permissible (AELNKID, AETPT ...).  Findings About takes the
+Findings variables plus those of FA and SR (``--OBJ``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from functools import cache
+
+from cdisc_mapper.spec.model import DatasetDef, Standard, VariableDef
+
+__all__ = ["CUSTOM_CLASSES", "class_variables", "custom_domain", "with_class_variables"]
+
+CUSTOM_CLASSES = ("Interventions", "Events", "Findings", "Findings About")
+
+_ROLE_RANK = {"Identifier": 0, "Topic": 1, "Timing": 3}
+_STRUCTURE = {
+    "Interventions": "One record per {x} per subject",
+    "Events": "One record per {x} per subject",
+    "Findings": "One record per {x} per subject",
+    "Findings About": "One record per {x} per subject",
+}
+
+
+def _members(std: Standard, cls: str) -> list[DatasetDef]:
+    want = {"Findings About": ("Findings", "Findings About")}.get(cls, (cls,))
+    return [d for d in std.datasets.values() if d.cls in want and len(d.name) == 2]
+
+
+def _generic(ds: DatasetDef, name: str) -> str:
+    return "--" + name[len(ds.name):] if name.startswith(ds.name) else name
+
+
+def _most(counter: Counter) -> tuple:
+    """The most frequent item; ties broken by the item itself (deterministic)."""
+    return sorted(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))[0]
+
+
+@cache
+def _class_variables(name: str, version: str, cls: str) -> tuple[VariableDef, ...]:
+    from cdisc_mapper.standards.loader import load_standard
+    std = load_standard(name, version)
+    members = _members(std, cls)
+    if not members:
+        raise ValueError(f"no domain of class {cls!r} in {std.name} {std.version}")
+    seen: dict[str, list[tuple[DatasetDef, VariableDef]]] = defaultdict(list)
+    for d in members:
+        for v in d.variables:
+            v = VariableDef(name=v.name, label=" ".join(v.label.split()), type=v.type,
+                            order=v.order, role=v.role, core=v.core, codelist=v.codelist)
+            seen[_generic(d, v.name)].append((d, v))
+    # identifiers and timing variables are the model's, common to the general classes: those
+    # of the other classes' domains belong to this class too (AELNKID, AETPT ...), Permissible
+    own = set(seen)
+    others = [d for d in std.datasets.values() if d.cls in CUSTOM_CLASSES and len(d.name) == 2
+              and d not in members]
+    for d in others:
+        for v in d.variables:
+            g = _generic(d, v.name)
+            if v.role in ("Identifier", "Timing") and g not in own:
+                seen[g].append((d, VariableDef(name=v.name, label=" ".join(v.label.split()),
+                                               type=v.type, order=v.order, role=v.role,
+                                               core="Perm", codelist=v.codelist)))
+    labels = {g: Counter(v.label for _, v in occ) for g, occ in seen.items()}
+    majority = {g: c for g, c in ((g, _most(c)) for g, c in labels.items()) if c[1] > 1}
+    # the class's most typical domain: its labels agree most often with the majority wording
+    agree = Counter()
+    for g, occ in seen.items():
+        for d, v in occ:
+            if d not in members:
+                continue
+            agree[d.name] += g in majority and v.label == majority[g][0]
+    typical = min(members, key=lambda d: (-agree[d.name], d.name))
+    # order: the typical domain's, each other domain's variables inserted after the variable
+    # they follow there (domains in the guide's order)
+    merged: list[str] = []
+    for d in [typical] + [m for m in members if m is not typical] + others:
+        prev = None
+        for v in d.variables:
+            g = _generic(d, v.name)
+            if g not in seen:
+                continue
+            if g not in merged:
+                merged.insert(merged.index(prev) + 1 if prev else 0, g)
+            prev = g
+    place = {g: i for i, g in enumerate(merged)}
+    out = []
+    for g, occ in seen.items():
+        k = len(occ)
+        typ = _most(Counter(v.type for _, v in occ))[0]
+        role = _most(Counter(v.role for _, v in occ))[0]
+        cores = Counter(v.core for _, v in occ)
+        common = k * 2 > len(members) and g in own
+        core = ("Req" if cores["Req"] == k and common else
+                "Exp" if cores["Exp"] + cores["Req"] > len(members) / 2 else "Perm")
+        cl, n_cl = _most(Counter(v.codelist for _, v in occ))
+        codelist = cl if cl is not None and n_cl * 2 >= k else None
+        if g in majority:
+            label = majority[g][0]
+        else:
+            # the typical domain's wording, else the shortest (the least specific)
+            d0, v0 = next(((d, v) for d, v in occ if d is typical),
+                          min(occ, key=lambda dv: (len(dv[1].label), dv[1].label)))
+            label = v0.label
+            if label.startswith(d0.name + " "):
+                label = "-- " + label[len(d0.name) + 1:]
+        out.append((_ROLE_RANK.get(role, 2), place[g], g, VariableDef(
+            name=g, label=label, type=typ, order=0, role=role, core=core, codelist=codelist)))
+    out.sort(key=lambda t: (t[0], t[1], t[2]))
+    return tuple(VariableDef(name=v.name, label=v.label, type=v.type, order=i, role=v.role,
+                             core=v.core, codelist=v.codelist)
+                 for i, (_, _, _, v) in enumerate(out, start=1))
+
+
+def class_variables(std: Standard, cls: str) -> tuple[VariableDef, ...]:
+    """The variables of a general observation class, in the model's order, ``--`` for the
+    domain prefix (see the module text for how each attribute is derived)."""
+    if cls not in CUSTOM_CLASSES:
+        raise ValueError(f"{cls!r} is not a general observation class "
+                         f"({', '.join(CUSTOM_CLASSES)})")
+    return _class_variables(std.name, std.version, cls)
+
+
+def custom_domain(std: Standard, domain: str, cls: str, label: str,
+                  labels: dict[str, str] | None = None) -> DatasetDef:
+    """The definition of sponsor domain ``domain`` (two letters, e.g. ``XA``) of class ``cls``:
+    the class's variables with the prefix filled in, ``labels`` replacing the class labels of
+    the variables it names (e.g. ``{XATESTCD: Sponsor Test Short Name}``)."""
+    labels = labels or {}
+    variables = []
+    for v in class_variables(std, cls):
+        name = v.name.replace("--", domain, 1) if v.name.startswith("--") else v.name
+        lab = labels.get(name) or v.label.replace("-- ", domain + " ", 1)
+        variables.append(VariableDef(name=name, label=lab, type=v.type, order=v.order,
+                                     role=v.role, core=v.core, codelist=v.codelist))
+    names = {v.name for v in variables}
+    topic = next(v.name for v in variables if v.role == "Topic")
+    if cls.startswith("Findings"):
+        extra = (f"{domain}OBJ", "VISITNUM", f"{domain}TPTNUM", f"{domain}DTC")
+    else:
+        extra = (f"{domain}STDTC",)
+    keys = ("STUDYID", "USUBJID", topic, *(k for k in extra if k in names))
+    what = {"Interventions": "recorded intervention occurrence", "Events": "event",
+            "Findings": "finding", "Findings About": "finding"}[cls]
+    return DatasetDef(name=domain, label=label, cls=cls,
+                      structure=_STRUCTURE[cls].format(x=what),
+                      keys=keys, variables=tuple(variables))
+
+
+def with_class_variables(std: Standard, ds: DatasetDef, names) -> DatasetDef:
+    """``ds`` (a domain of the guide) with those of ``names`` that it does not define but its
+    general observation class has (SDTMIG 3.4 section 2.5: e.g. AELNKID, MHSEV), each placed
+    after the class variable it follows that the domain has; ``ds`` itself when none."""
+    if ds.cls not in CUSTOM_CLASSES or len(ds.name) != 2:
+        return ds
+    have = set(ds.names)
+    cvars = class_variables(std, ds.cls)
+    generic = {v.name.replace("--", ds.name, 1) if v.name.startswith("--") else v.name: v
+               for v in cvars}
+    extra = [n for n in names if n not in have and n in generic]
+    if not extra:
+        return ds
+    order = list(generic)
+    out = list(ds.variables)
+    for n in sorted(extra, key=order.index):
+        before = [o for o in order[:order.index(n)] if o in {v.name for v in out}]
+        at = max((i for i, v in enumerate(out) if before and v.name == before[-1]), default=-1)
+        cv = generic[n]
+        out.insert(at + 1, VariableDef(name=n, label=cv.label.replace("-- ", ds.name + " ", 1),
+                                       type=cv.type, order=0, role=cv.role, core="Perm",
+                                       codelist=cv.codelist))
+    return DatasetDef(name=ds.name, label=ds.label, cls=ds.cls, structure=ds.structure,
+                      keys=ds.keys, variables=tuple(
+                          VariableDef(name=v.name, label=v.label, type=v.type, order=i,
+                                      role=v.role, core=v.core, codelist=v.codelist)
+                          for i, v in enumerate(out, start=1)))
