@@ -155,7 +155,7 @@ def _class_matches(pattern: str, cls: str) -> bool:
     if p == "GENERAL OBSERVATIONS":
         return cls in ("EVENTS", "FINDINGS", "INTERVENTIONS", "FINDINGS ABOUT")
     if p == "FINDINGS" and cls == "FINDINGS ABOUT":
-        return False
+        return True
     return p == cls
 
 
