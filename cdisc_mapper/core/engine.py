@@ -85,7 +85,10 @@ class Study:
         return self.cache[key]
 
     def prefix(self, ds) -> str:
-        return ds.domain
+        """The ``--`` of the dataset's variables: its domain; for an Associated Persons dataset
+        (APSU, APMH) the domain it is about, whose prefix its variables keep (SUSEQ)."""
+        ap = _ap_parent(ds)
+        return ap or ds.domain
 
     def ig(self, ds):
         if self.standard is None:
@@ -95,13 +98,18 @@ class Study:
             d = self.standard.dataset(ds.domain)
         return d
 
+    def _ap_ig(self, ds):
+        """An Associated Persons dataset has the class of the domain it is about."""
+        ap = _ap_parent(ds)
+        return self.standard.dataset(ap) if ap and self.standard is not None else None
+
     def ds_class(self, ds) -> str:
         key = ("class", ds.name)
         if key in self.cache:
             return self.cache[key]
-        igd = self.ig(ds)
+        igd = self.ig(ds) or self._ap_ig(ds)
         cols = set(ds.data.columns)
-        p = ds.domain
+        p = self.prefix(ds)
         name = ds.name
         if name.startswith(("SUPP", "SQ")) or name in ("RELREC", "RELSUB", "RELSPEC"):
             cls = "RELATIONSHIP"
@@ -129,6 +137,16 @@ class Study:
             cls = "FINDINGS ABOUT"
         self.cache[key] = cls
         return cls
+
+
+def _ap_parent(ds) -> str:
+    """``SU`` for an Associated Persons dataset APSU whose variables are SU--; else ""."""
+    d = ds.domain
+    if len(d) == 4 and d.startswith("AP"):
+        p = d[2:]
+        if any(n.startswith(p) and len(n) > len(p) for n in ds.data.columns):
+            return p
+    return ""
 
 
 # --------------------------------------------------------------------------------- scope
