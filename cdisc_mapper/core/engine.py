@@ -554,9 +554,14 @@ def run_rule(rule: CoreRule, study: Study) -> RuleRun:
         return RuleRun(rule, "skipped", f"rule type {rule.rule_type!r} is not supported yet")
     if rule.rule_type == "Domain Presence Check":
         w = Work(_presence_frame(study), "")
+        # an operation without a domain reads the dataset the rule's scope names (as CORE runs
+        # a presence rule for each dataset in scope)
+        scoped = [d for d in study.datasets.values() if in_scope(rule, study, d)] \
+            if rule.domains_include and not any(
+                d.strip().upper() == "ALL" for d in rule.domains_include) else []
         try:
             for op in rule.operations:
-                w.ops[op["id"]] = run_operation(op, study, None, w)
+                w.ops[op["id"]] = run_operation(op, study, scoped[0] if scoped else None, w)
             mask = evaluate(rule.check, w)
         except (Unsupported, MatchMissing) as e:
             return RuleRun(rule, "skipped", str(e))
