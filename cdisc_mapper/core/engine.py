@@ -345,6 +345,8 @@ def _merge(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
     if not targets:
         raise MatchMissing(f"Match Datasets names {name}, which is not in the package")
     other = targets[0]
+    if other.name.startswith(("SUPP", "SQ")) and not ds.name.startswith(("SUPP", "SQ")):
+        return _merge_supp(study, left, other, keys)
     right = study.frame(other.name).drop(columns=[ROW])
     keys = [k.replace("--", ds.domain) for k in keys]
     missing = [k for k in keys if k not in right.columns or k not in left.columns]
@@ -365,6 +367,50 @@ def _merge(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
     rk = rk.drop(columns=keys)
     kk = [f"__k{i}" for i in range(len(keys))]
     out = lk.merge(rk, on=kk, how="left").drop(columns=kk)
+    return out
+
+
+def _merge_supp(study: Study, left: pd.DataFrame, supp, keys: list[str]) -> pd.DataFrame:
+    """A SUPP-- dataset matched to its parent: its records are pivoted (each QNAM a variable
+    holding QVAL) and joined on the keys and on the parent record IDVAR/IDVARVAL point to (a
+    record without IDVAR qualifies every record of the subject)."""
+    sf = study.frame(supp.name)
+    need = [c for c in ("QNAM", "QVAL") if c not in sf.columns]
+    if need:
+        raise MissingVariable(need[0])
+    keys = [k for k in keys if k not in ("IDVAR", "IDVARVAL")]
+    missing = [k for k in keys if k not in sf.columns or k not in left.columns]
+    if missing:
+        raise MissingVariable(missing[0])
+    idvar = as_text(sf["IDVAR"]) if "IDVAR" in sf.columns else pd.Series([""] * len(sf))
+    idval = _norm_key(sf["IDVARVAL"]) if "IDVARVAL" in sf.columns else \
+        pd.Series([""] * len(sf))
+    qnam = as_text(sf["QNAM"]).to_numpy(object)
+    qval = sf["QVAL"].to_numpy(object)
+    out = left.copy()
+    added: dict[str, np.ndarray] = {}
+    lk = pd.DataFrame({f"__k{i}": _norm_key(left[k]).to_numpy(object)
+                       for i, k in enumerate(keys)})
+    lk["_l"] = np.arange(len(left))
+    kk = [f"__k{i}" for i in range(len(keys))]
+    for var in pd.unique(idvar.to_numpy(object)):
+        rows = (idvar == var).to_numpy()
+        if var and var not in left.columns:
+            continue
+        rk = pd.DataFrame({f"__k{i}": _norm_key(sf[k]).to_numpy(object)[rows]
+                           for i, k in enumerate(keys)})
+        rk["_v"] = idval.to_numpy(object)[rows]
+        rk["_q"], rk["_val"] = qnam[rows], qval[rows]
+        rk = rk.drop_duplicates(kk + ["_v", "_q"])
+        lv = lk.assign(_v=_norm_key(left[var]).to_numpy(object) if var else "")
+        m = lv.merge(rk, on=kk + ["_v"])
+        for q, grp in m.groupby("_q", sort=False):
+            arr = added.setdefault(q, np.full(len(left), None, object))
+            arr[grp["_l"].to_numpy()] = grp["_val"].to_numpy(object)
+    for q, arr in added.items():
+        out[f"{supp.name}.{q}"] = arr
+        if q not in out.columns:
+            out[q] = arr
     return out
 
 
