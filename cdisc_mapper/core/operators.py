@@ -682,38 +682,30 @@ def _sort_key(s: pd.Series):
     return as_text(s).to_numpy(object).astype(str)
 
 
-@operator("empty_within_except_last_row")
-def _empty_except_last(w, c):
+def _within_except_last(w, c) -> tuple[np.ndarray, np.ndarray]:
+    """(empty, not last) per row: rows grouped by ``value`` and ordered by ``ordering``; the
+    last row of each group is left out of the comparison (as CORE)."""
     target = w.name(c["name"])
     within = _names(w, c.get("value"))
     order = _names(w, c.get("ordering"))
     pos = _sorted_positions(w, within + order)
     keys = _key_frame(w, within).iloc[pos]
-    last = ~keys.duplicated(keep="last").to_numpy()
-    emp = empty_mask(w.col(target))[pos]
-    out = np.zeros(w.n, bool)
-    # the rule fails for a group where a row other than its last is filled; CORE reports the
-    # group's rows (all but the last) as a whole
-    gid = keys.groupby(within, sort=False).ngroup().to_numpy() if within else np.zeros(w.n, int)
-    bad_group = pd.Series(~emp & ~last).groupby(gid).transform("any").to_numpy()
-    out[pos] = ~bad_group & ~last
-    return out
+    not_last = np.zeros(w.n, bool)
+    not_last[pos] = keys.duplicated(keep="last").to_numpy() if within else \
+        np.arange(w.n) < w.n - 1
+    return empty_mask(w.col(target)), not_last
+
+
+@operator("empty_within_except_last_row")
+def _empty_except_last(w, c):
+    emp, not_last = _within_except_last(w, c)
+    return emp & not_last
 
 
 @operator("non_empty_within_except_last_row")
 def _nonempty_except_last(w, c):
-    target = w.name(c["name"])
-    within = _names(w, c.get("value"))
-    order = _names(w, c.get("ordering"))
-    pos = _sorted_positions(w, within + order)
-    keys = _key_frame(w, within).iloc[pos]
-    last = ~keys.duplicated(keep="last").to_numpy()
-    emp = empty_mask(w.col(target))[pos]
-    gid = keys.groupby(within, sort=False).ngroup().to_numpy() if within else np.zeros(w.n, int)
-    bad_group = pd.Series(~emp & ~last).groupby(gid).transform("any").to_numpy()
-    out = np.zeros(w.n, bool)
-    out[pos] = bad_group & ~last
-    return out
+    emp, not_last = _within_except_last(w, c)
+    return ~emp & not_last
 
 
 @operator("has_next_corresponding_record")
