@@ -16,8 +16,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from .values import ListValue, as_text, compare_dates, empty_mask, is_complete_date, \
-    is_valid_date, norm_text
+from .values import ListValue, as_text, compare_dates, date_precision, empty_mask, \
+    is_complete_date, is_valid_date, norm_text
 
 __all__ = ["OPERATORS", "operator_names"]
 
@@ -768,17 +768,44 @@ def _sorted_by(w, c):
         # compare each filled row with the next filled row of its group
         idx = np.nonzero(ok)[0]
         good = np.ones(w.n, bool)
-        good[te] = False
+        # a row whose target or comparator is empty is left out of the comparison
         if len(idx) > 1:
             a, b = idx[:-1], idx[1:]
             same = gid[a] == gid[b]
             dec = same & (tv[a] > tv[b])
             good[a[dec]] = False
             good[b[dec]] = False
+        if not cnum:
+            good &= ~_less_precise_overlap(as_text(ck).to_numpy(object)[order],
+                                           empty_mask(ck)[order], gid)
         res = np.ones(w.n, bool)
         res[order] = good
         result &= res
     return result
+
+
+def _less_precise_overlap(dates: np.ndarray, empty: np.ndarray, gid: np.ndarray) -> np.ndarray:
+    """For dates in sorted order: True for the less precise of two consecutive filled dates of a
+    group when one contains the other (``2005-10`` before ``2005-10-06``): their order is
+    undetermined, as CORE reports."""
+    out = np.zeros(len(dates), bool)
+    idx = np.nonzero(~empty)[0]
+    if len(idx) < 2:
+        return out
+    prec = date_precision(pd.Series(dates[idx], dtype=object))
+    a, b = idx[:-1], idx[1:]
+    pa, pb = prec[:-1], prec[1:]
+    same = (gid[a] == gid[b]) & (pa > 0) & (pb > 0) & (pa != pb)
+    for i in np.nonzero(same)[0]:
+        da, db = str(dates[a[i]]), str(dates[b[i]])
+        short = min(len(_date_prefix(da, pa[i])), len(_date_prefix(db, pb[i])))
+        if da[:short] == db[:short]:
+            out[a[i] if pa[i] < pb[i] else b[i]] = True
+    return out
+
+
+def _date_prefix(v: str, p: int) -> str:
+    return v[:(0, 4, 7, 10, 13, 16, 19)[p]]
 
 
 def _padded_dates(s: pd.Series) -> np.ndarray:
