@@ -641,21 +641,15 @@ negated("is_unique_relationship", "is_not_unique_relationship")
 
 @operator("is_inconsistent_across_dataset")
 def _inconsistent(w, c):
+    """Every record of a group (the ``value`` variables) in which the target takes more than
+    one value (an empty value counts as one), as CORE's results report them."""
     target = w.name(c["name"])
     groups = [g for g in _names(w, c.get("value")) if w.has(g)]
     f = _key_frame(w, groups + [target])
-    f["_i"] = np.arange(len(f))
-    counts = f.groupby(groups + [target], sort=False)["_i"].transform("size")
-    f["_n"] = counts
-    g = f.groupby(groups, sort=False)
-    nuniq = g[target].transform("nunique")
-    maxn = g["_n"].transform("max")
-    # values whose count is the maximum within the group: one majority value or a tie
-    is_max = f["_n"] == maxn
-    top = f[is_max].groupby(groups, sort=False)[target].nunique()
-    ties = f[groups].merge(top.rename("_t").reset_index(), on=groups, how="left")["_t"]
-    out = (nuniq > 1).to_numpy() & (~is_max.to_numpy() | (ties.to_numpy() > 1))
-    return out
+    if not groups:
+        return np.full(w.n, f[target].nunique() > 1, bool)
+    nuniq = f.groupby(groups, sort=False)[target].transform("nunique")
+    return (nuniq > 1).to_numpy()
 
 
 @operator("present_on_multiple_rows_within")
