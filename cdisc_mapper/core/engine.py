@@ -418,7 +418,7 @@ def _merge_parent(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFr
     """The dataset is a child (SUPP--, CO, RELREC): each record is joined with the parent record
     that its RDOMAIN/USUBJID/IDVAR/IDVARVAL point to; the parent's variables join the frame."""
     if "RDOMAIN" not in left.columns:
-        raise MissingVariable("RDOMAIN")
+        return left          # no link to a parent: nothing joins (the Check sees no parent)
     out = left.copy()
     idvar = as_text(left["IDVAR"]) if "IDVAR" in left.columns else pd.Series([""] * len(left))
     idval = _norm_key(left["IDVARVAL"]) if "IDVARVAL" in left.columns else \
