@@ -463,9 +463,12 @@ def _merge_parent(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFr
 
 def _merge_relrec(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
     """Records of the dataset related (RELREC, same RELID) to records of other datasets: the
-    related record's variables join as ``RELREC.**NAME`` (``**`` its domain prefix)."""
+    related record's variables join as ``RELREC.**NAME`` (``**`` its domain prefix, or the
+    ``Wildcard`` the spec gives: ``RELREC.FAOBJ`` with Wildcard FA)."""
     if "RELREC" not in study.datasets:
         raise MatchMissing("Match Datasets names RELREC, which is not in the package")
+    # the related record's own prefix is written ``**`` in the rule, or the spec's Wildcard
+    wild = str(spec.get("Wildcard") or "**").strip() or "**"
     rel = study.frame("RELREC")
     need = [c for c in ("RDOMAIN", "IDVAR", "IDVARVAL", "RELID") if c not in rel.columns]
     if need:
@@ -499,7 +502,7 @@ def _merge_relrec(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFr
         for c in pf.columns:
             if c == ROW:
                 continue
-            nm = "RELREC." + ("**" + c[len(p):] if c.startswith(p) and c != p else c)
+            nm = "RELREC." + (wild + c[len(p):] if c.startswith(p) and c != p else c)
             piece[nm] = pf[c].to_numpy(object)[b["_r"].to_numpy()]
         out_rows.append(piece)
     if not out_rows:
