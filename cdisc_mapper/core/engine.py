@@ -491,11 +491,19 @@ def _merge_relrec(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFr
         lk = pd.DataFrame({"USUBJID": as_text(left["USUBJID"]).to_numpy(object),
                            "IDVARVAL": _norm_key(left[var]).to_numpy(object),
                            "_l": np.arange(len(left))})
-        a = lk.merge(grp[["USUBJID", "IDVARVAL", "IDVARVAL_o"]], on=["USUBJID", "IDVARVAL"])
+        rec = grp[grp["IDVARVAL"] != ""]
+        a = lk.merge(rec[["USUBJID", "IDVARVAL", "IDVARVAL_o"]], on=["USUBJID", "IDVARVAL"])
         rk = pd.DataFrame({"USUBJID": as_text(pf["USUBJID"]).to_numpy(object),
                            "IDVARVAL_o": _norm_key(pf[ovar]).to_numpy(object),
                            "_r": np.arange(len(pf))})
         b = a.merge(rk, on=["USUBJID", "IDVARVAL_o"])
+        if ((grp["IDVARVAL"] == "") & (grp["USUBJID"] == "")).any():
+            # a dataset-level relationship (no USUBJID, no IDVARVAL): a record relates to the
+            # other dataset's records of its subject that have the same value of the linking
+            # variables (CMGRPID = FAGRPID)
+            lk2 = lk[lk["IDVARVAL"] != ""].rename(columns={"IDVARVAL": "IDVARVAL_o"})
+            b = pd.concat([b, lk2.merge(rk, on=["USUBJID", "IDVARVAL_o"])], ignore_index=True)
+            b = b.drop_duplicates(["_l", "_r"])
         if not len(b):
             continue
         piece = left.iloc[b["_l"].to_numpy()].reset_index(drop=True)
