@@ -493,6 +493,11 @@ def _merge_relrec(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFr
                            "_l": np.arange(len(left))})
         rec = grp[grp["IDVARVAL"] != ""]
         a = lk.merge(rec[["USUBJID", "IDVARVAL", "IDVARVAL_o"]], on=["USUBJID", "IDVARVAL"])
+        anon = rec[rec["USUBJID"] == ""]
+        if len(anon):
+            # RELREC records without USUBJID: the IDVARVAL values link records of one subject
+            a = pd.concat([a, lk.merge(anon[["IDVARVAL", "IDVARVAL_o"]], on="IDVARVAL")],
+                          ignore_index=True)
         rk = pd.DataFrame({"USUBJID": as_text(pf["USUBJID"]).to_numpy(object),
                            "IDVARVAL_o": _norm_key(pf[ovar]).to_numpy(object),
                            "_r": np.arange(len(pf))})
