@@ -101,8 +101,9 @@ def _referenced_variables(study, w: Work) -> pd.Series:
     arr = np.empty(len(rdom), object)
     for dom, cols in lists.items():
         idx = np.nonzero(rdom == dom)[0]
-        for i in idx:
-            arr[i] = cols
+        same = np.empty(len(idx), object)
+        same.fill(cols)             # one shared list per RDOMAIN
+        arr[idx] = same
     return pd.Series(arr, index=w.df.index)
 
 
