@@ -88,7 +88,10 @@ class Study:
         return self.cache[key]
 
     def prefix(self, ds) -> str:
-        return ds.domain
+        """The ``--`` of the dataset's variables: its domain; for an Associated Persons dataset
+        (APSU, APMH) the domain it is about, whose prefix its variables keep (SUSEQ)."""
+        ap = _ap_parent(ds)
+        return ap or ds.domain
 
     def ig(self, ds):
         if self.standard is None:
@@ -98,13 +101,18 @@ class Study:
             d = self.standard.dataset(ds.domain)
         return d
 
+    def _ap_ig(self, ds):
+        """An Associated Persons dataset has the class of the domain it is about."""
+        ap = _ap_parent(ds)
+        return self.standard.dataset(ap) if ap and self.standard is not None else None
+
     def ds_class(self, ds) -> str:
         key = ("class", ds.name)
         if key in self.cache:
             return self.cache[key]
-        igd = self.ig(ds)
+        igd = self.ig(ds) or self._ap_ig(ds)
         cols = set(ds.data.columns)
-        p = ds.domain
+        p = self.prefix(ds)
         name = ds.name
         if name.startswith(("SUPP", "SQ")) or name in ("RELREC", "RELSUB", "RELSPEC"):
             cls = "RELATIONSHIP"
@@ -134,6 +142,16 @@ class Study:
         return cls
 
 
+def _ap_parent(ds) -> str:
+    """``SU`` for an Associated Persons dataset APSU whose variables are SU--; else ""."""
+    d = ds.domain
+    if len(d) == 4 and d.startswith("AP"):
+        p = d[2:]
+        if any(n.startswith(p) and len(n) > len(p) for n in ds.data.columns):
+            return p
+    return ""
+
+
 # --------------------------------------------------------------------------------- scope
 
 def _domain_matches(pattern: str, ds) -> bool:
@@ -158,7 +176,7 @@ def _class_matches(pattern: str, cls: str) -> bool:
     if p == "GENERAL OBSERVATIONS":
         return cls in ("EVENTS", "FINDINGS", "INTERVENTIONS", "FINDINGS ABOUT")
     if p == "FINDINGS" and cls == "FINDINGS ABOUT":
-        return False
+        return True
     return p == cls
 
 
@@ -330,6 +348,8 @@ def _merge(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
     if not targets:
         raise MatchMissing(f"Match Datasets names {name}, which is not in the package")
     other = targets[0]
+    if other.name.startswith(("SUPP", "SQ")) and not ds.name.startswith(("SUPP", "SQ")):
+        return _merge_supp(study, left, other, keys)
     right = study.frame(other.name).drop(columns=[ROW])
     keys = [k.replace("--", ds.domain) for k in keys]
     missing = [k for k in keys if k not in right.columns or k not in left.columns]
@@ -353,11 +373,55 @@ def _merge(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
     return out
 
 
+def _merge_supp(study: Study, left: pd.DataFrame, supp, keys: list[str]) -> pd.DataFrame:
+    """A SUPP-- dataset matched to its parent: its records are pivoted (each QNAM a variable
+    holding QVAL) and joined on the keys and on the parent record IDVAR/IDVARVAL point to (a
+    record without IDVAR qualifies every record of the subject)."""
+    sf = study.frame(supp.name)
+    need = [c for c in ("QNAM", "QVAL") if c not in sf.columns]
+    if need:
+        raise MissingVariable(need[0])
+    keys = [k for k in keys if k not in ("IDVAR", "IDVARVAL")]
+    missing = [k for k in keys if k not in sf.columns or k not in left.columns]
+    if missing:
+        raise MissingVariable(missing[0])
+    idvar = as_text(sf["IDVAR"]) if "IDVAR" in sf.columns else pd.Series([""] * len(sf))
+    idval = _norm_key(sf["IDVARVAL"]) if "IDVARVAL" in sf.columns else \
+        pd.Series([""] * len(sf))
+    qnam = as_text(sf["QNAM"]).to_numpy(object)
+    qval = sf["QVAL"].to_numpy(object)
+    out = left.copy()
+    added: dict[str, np.ndarray] = {}
+    lk = pd.DataFrame({f"__k{i}": _norm_key(left[k]).to_numpy(object)
+                       for i, k in enumerate(keys)})
+    lk["_l"] = np.arange(len(left))
+    kk = [f"__k{i}" for i in range(len(keys))]
+    for var in pd.unique(idvar.to_numpy(object)):
+        rows = (idvar == var).to_numpy()
+        if var and var not in left.columns:
+            continue
+        rk = pd.DataFrame({f"__k{i}": _norm_key(sf[k]).to_numpy(object)[rows]
+                           for i, k in enumerate(keys)})
+        rk["_v"] = idval.to_numpy(object)[rows]
+        rk["_q"], rk["_val"] = qnam[rows], qval[rows]
+        rk = rk.drop_duplicates(kk + ["_v", "_q"])
+        lv = lk.assign(_v=_norm_key(left[var]).to_numpy(object) if var else "")
+        m = lv.merge(rk, on=kk + ["_v"])
+        for q, grp in m.groupby("_q", sort=False):
+            arr = added.setdefault(q, np.full(len(left), None, object))
+            arr[grp["_l"].to_numpy()] = grp["_val"].to_numpy(object)
+    for q, arr in added.items():
+        out[f"{supp.name}.{q}"] = arr
+        if q not in out.columns:
+            out[q] = arr
+    return out
+
+
 def _merge_parent(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
     """The dataset is a child (SUPP--, CO, RELREC): each record is joined with the parent record
     that its RDOMAIN/USUBJID/IDVAR/IDVARVAL point to; the parent's variables join the frame."""
     if "RDOMAIN" not in left.columns:
-        raise MissingVariable("RDOMAIN")
+        return left          # no link to a parent: nothing joins (the Check sees no parent)
     out = left.copy()
     idvar = as_text(left["IDVAR"]) if "IDVAR" in left.columns else pd.Series([""] * len(left))
     idval = _norm_key(left["IDVARVAL"]) if "IDVARVAL" in left.columns else \
@@ -402,9 +466,12 @@ def _merge_parent(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFr
 
 def _merge_relrec(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
     """Records of the dataset related (RELREC, same RELID) to records of other datasets: the
-    related record's variables join as ``RELREC.**NAME`` (``**`` its domain prefix)."""
+    related record's variables join as ``RELREC.**NAME`` (``**`` its domain prefix, or the
+    ``Wildcard`` the spec gives: ``RELREC.FAOBJ`` with Wildcard FA)."""
     if "RELREC" not in study.datasets:
         raise MatchMissing("Match Datasets names RELREC, which is not in the package")
+    # the related record's own prefix is written ``**`` in the rule, or the spec's Wildcard
+    wild = str(spec.get("Wildcard") or "**").strip() or "**"
     rel = study.frame("RELREC")
     need = [c for c in ("RDOMAIN", "IDVAR", "IDVARVAL", "RELID") if c not in rel.columns]
     if need:
@@ -427,18 +494,31 @@ def _merge_relrec(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFr
         lk = pd.DataFrame({"USUBJID": as_text(left["USUBJID"]).to_numpy(object),
                            "IDVARVAL": _norm_key(left[var]).to_numpy(object),
                            "_l": np.arange(len(left))})
-        a = lk.merge(grp[["USUBJID", "IDVARVAL", "IDVARVAL_o"]], on=["USUBJID", "IDVARVAL"])
+        rec = grp[grp["IDVARVAL"] != ""]
+        a = lk.merge(rec[["USUBJID", "IDVARVAL", "IDVARVAL_o"]], on=["USUBJID", "IDVARVAL"])
+        anon = rec[rec["USUBJID"] == ""]
+        if len(anon):
+            # RELREC records without USUBJID: the IDVARVAL values link records of one subject
+            a = pd.concat([a, lk.merge(anon[["IDVARVAL", "IDVARVAL_o"]], on="IDVARVAL")],
+                          ignore_index=True)
         rk = pd.DataFrame({"USUBJID": as_text(pf["USUBJID"]).to_numpy(object),
                            "IDVARVAL_o": _norm_key(pf[ovar]).to_numpy(object),
                            "_r": np.arange(len(pf))})
         b = a.merge(rk, on=["USUBJID", "IDVARVAL_o"])
+        if ((grp["IDVARVAL"] == "") & (grp["USUBJID"] == "")).any():
+            # a dataset-level relationship (no USUBJID, no IDVARVAL): a record relates to the
+            # other dataset's records of its subject that have the same value of the linking
+            # variables (CMGRPID = FAGRPID)
+            lk2 = lk[lk["IDVARVAL"] != ""].rename(columns={"IDVARVAL": "IDVARVAL_o"})
+            b = pd.concat([b, lk2.merge(rk, on=["USUBJID", "IDVARVAL_o"])], ignore_index=True)
+            b = b.drop_duplicates(["_l", "_r"])
         if not len(b):
             continue
         piece = left.iloc[b["_l"].to_numpy()].reset_index(drop=True)
         for c in pf.columns:
             if c == ROW:
                 continue
-            nm = "RELREC." + ("**" + c[len(p):] if c.startswith(p) and c != p else c)
+            nm = "RELREC." + (wild + c[len(p):] if c.startswith(p) and c != p else c)
             piece[nm] = pf[c].to_numpy(object)[b["_r"].to_numpy()]
         out_rows.append(piece)
     if not out_rows:
@@ -544,9 +624,14 @@ def run_rule(rule: CoreRule, study: Study) -> RuleRun:
         return RuleRun(rule, "skipped", f"rule type {rule.rule_type!r} is not supported yet")
     if rule.rule_type == "Domain Presence Check":
         w = Work(_presence_frame(study), "")
+        # an operation without a domain reads the dataset the rule's scope names (as CORE runs
+        # a presence rule for each dataset in scope)
+        scoped = [d for d in study.datasets.values() if in_scope(rule, study, d)] \
+            if rule.domains_include and not any(
+                d.strip().upper() == "ALL" for d in rule.domains_include) else []
         try:
             for op in rule.operations:
-                w.ops[op["id"]] = run_operation(op, study, None, w)
+                w.ops[op["id"]] = run_operation(op, study, scoped[0] if scoped else None, w)
             mask = evaluate(rule.check, w)
         except (Unsupported, MatchMissing) as e:
             return RuleRun(rule, "skipped", str(e))

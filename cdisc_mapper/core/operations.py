@@ -127,12 +127,31 @@ def _grouped(op: dict, study, ds, w: Work, agg: Callable[[pd.Series], Any], empt
 
 @operation("distinct")
 def _distinct(op, study, ds, w):
+    if op.get("value_is_reference") and "RDOMAIN" in w.df.columns:
+        return _referenced_variables(study, w)
     def agg(s: pd.Series):
         vals = s[~empty_mask(s)]
         return ListValue(pd.unique(vals.to_numpy(object))) if not op.get("group") else \
             list(pd.unique(vals.to_numpy(object)))
     out = _grouped(op, study, ds, w, agg, ListValue([]))
     return out
+
+
+def _referenced_variables(study, w: Work) -> pd.Series:
+    """``distinct`` with ``value_is_reference`` on a relationship dataset: for each record, the
+    variables of the dataset its RDOMAIN names (what an IDVAR there may reference)."""
+    rdom = as_text(w.df["RDOMAIN"]).to_numpy(object)
+    lists: dict[str, list] = {}
+    for dom in pd.unique(rdom):
+        src = _target({"domain": dom}, study, None) if dom else None
+        lists[dom] = list(src.data.columns) if src is not None else []
+    arr = np.empty(len(rdom), object)
+    for dom, cols in lists.items():
+        idx = np.nonzero(rdom == dom)[0]
+        same = np.empty(len(idx), object)
+        same.fill(cols)             # one shared list per RDOMAIN
+        arr[idx] = same
+    return pd.Series(arr, index=w.df.index)
 
 
 def _date_extreme(pick: str):

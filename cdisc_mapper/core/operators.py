@@ -16,8 +16,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from .values import ListValue, as_text, compare_dates, empty_mask, is_complete_date, \
-    is_valid_date, norm_text
+from .values import ListValue, as_text, compare_dates, date_precision, empty_mask, \
+    is_complete_date, is_valid_date, norm_text
 
 __all__ = ["OPERATORS", "operator_names"]
 
@@ -661,21 +661,15 @@ negated("is_unique_relationship", "is_not_unique_relationship")
 
 @operator("is_inconsistent_across_dataset")
 def _inconsistent(w, c):
+    """Every record of a group (the ``value`` variables) in which the target takes more than
+    one value (an empty value counts as one), as CORE's results report them."""
     target = w.name(c["name"])
     groups = [g for g in _names(w, c.get("value")) if w.has(g)]
     f = _key_frame(w, groups + [target])
-    f["_i"] = np.arange(len(f))
-    counts = f.groupby(groups + [target], sort=False)["_i"].transform("size")
-    f["_n"] = counts
-    g = f.groupby(groups, sort=False)
-    nuniq = g[target].transform("nunique")
-    maxn = g["_n"].transform("max")
-    # values whose count is the maximum within the group: one majority value or a tie
-    is_max = f["_n"] == maxn
-    top = f[is_max].groupby(groups, sort=False)[target].nunique()
-    ties = f[groups].merge(top.rename("_t").reset_index(), on=groups, how="left")["_t"]
-    out = (nuniq > 1).to_numpy() & (~is_max.to_numpy() | (ties.to_numpy() > 1))
-    return out
+    if not groups:
+        return np.full(w.n, f[target].nunique() > 1, bool)
+    nuniq = f.groupby(groups, sort=False)[target].transform("nunique")
+    return (nuniq > 1).to_numpy()
 
 
 @operator("present_on_multiple_rows_within")
@@ -702,38 +696,30 @@ def _sort_key(s: pd.Series):
     return as_text(s).to_numpy(object).astype(str)
 
 
-@operator("empty_within_except_last_row")
-def _empty_except_last(w, c):
+def _within_except_last(w, c) -> tuple[np.ndarray, np.ndarray]:
+    """(empty, not last) per row: rows grouped by ``value`` and ordered by ``ordering``; the
+    last row of each group is left out of the comparison (as CORE)."""
     target = w.name(c["name"])
     within = _names(w, c.get("value"))
     order = _names(w, c.get("ordering"))
     pos = _sorted_positions(w, within + order)
     keys = _key_frame(w, within).iloc[pos]
-    last = ~keys.duplicated(keep="last").to_numpy()
-    emp = empty_mask(w.col(target))[pos]
-    out = np.zeros(w.n, bool)
-    # the rule fails for a group where a row other than its last is filled; CORE reports the
-    # group's rows (all but the last) as a whole
-    gid = keys.groupby(within, sort=False).ngroup().to_numpy() if within else np.zeros(w.n, int)
-    bad_group = pd.Series(~emp & ~last).groupby(gid).transform("any").to_numpy()
-    out[pos] = ~bad_group & ~last
-    return out
+    not_last = np.zeros(w.n, bool)
+    not_last[pos] = keys.duplicated(keep="last").to_numpy() if within else \
+        np.arange(w.n) < w.n - 1
+    return empty_mask(w.col(target)), not_last
+
+
+@operator("empty_within_except_last_row")
+def _empty_except_last(w, c):
+    emp, not_last = _within_except_last(w, c)
+    return emp & not_last
 
 
 @operator("non_empty_within_except_last_row")
 def _nonempty_except_last(w, c):
-    target = w.name(c["name"])
-    within = _names(w, c.get("value"))
-    order = _names(w, c.get("ordering"))
-    pos = _sorted_positions(w, within + order)
-    keys = _key_frame(w, within).iloc[pos]
-    last = ~keys.duplicated(keep="last").to_numpy()
-    emp = empty_mask(w.col(target))[pos]
-    gid = keys.groupby(within, sort=False).ngroup().to_numpy() if within else np.zeros(w.n, int)
-    bad_group = pd.Series(~emp & ~last).groupby(gid).transform("any").to_numpy()
-    out = np.zeros(w.n, bool)
-    out[pos] = bad_group & ~last
-    return out
+    emp, not_last = _within_except_last(w, c)
+    return ~emp & not_last
 
 
 @operator("has_next_corresponding_record")
@@ -796,17 +782,44 @@ def _sorted_by(w, c):
         # compare each filled row with the next filled row of its group
         idx = np.nonzero(ok)[0]
         good = np.ones(w.n, bool)
-        good[te] = False
+        # a row whose target or comparator is empty is left out of the comparison
         if len(idx) > 1:
             a, b = idx[:-1], idx[1:]
             same = gid[a] == gid[b]
             dec = same & (tv[a] > tv[b])
             good[a[dec]] = False
             good[b[dec]] = False
+        if not cnum:
+            good &= ~_less_precise_overlap(as_text(ck).to_numpy(object)[order],
+                                           empty_mask(ck)[order], gid)
         res = np.ones(w.n, bool)
         res[order] = good
         result &= res
     return result
+
+
+def _less_precise_overlap(dates: np.ndarray, empty: np.ndarray, gid: np.ndarray) -> np.ndarray:
+    """For dates in sorted order: True for the less precise of two consecutive filled dates of a
+    group when one contains the other (``2005-10`` before ``2005-10-06``): their order is
+    undetermined, as CORE reports."""
+    out = np.zeros(len(dates), bool)
+    idx = np.nonzero(~empty)[0]
+    if len(idx) < 2:
+        return out
+    prec = date_precision(pd.Series(dates[idx], dtype=object))
+    a, b = idx[:-1], idx[1:]
+    pa, pb = prec[:-1], prec[1:]
+    same = (gid[a] == gid[b]) & (pa > 0) & (pb > 0) & (pa != pb)
+    for i in np.nonzero(same)[0]:
+        da, db = str(dates[a[i]]), str(dates[b[i]])
+        short = min(len(_date_prefix(da, pa[i])), len(_date_prefix(db, pb[i])))
+        if da[:short] == db[:short]:
+            out[a[i] if pa[i] < pb[i] else b[i]] = True
+    return out
+
+
+def _date_prefix(v: str, p: int) -> str:
+    return v[:(0, 4, 7, 10, 13, 16, 19)[p]]
 
 
 def _padded_dates(s: pd.Series) -> np.ndarray:

@@ -9,7 +9,8 @@ The layout (as CDISC publishes its rule test cases)::
 
 Values are read as text exactly as written (no trimming, ``NA`` stays ``NA``); a variable that
 ``_variables.csv`` types ``Num`` is converted to numbers, and a value that is not a number is an
-error.  A dataset listed in ``_datasets.csv`` without its file, or a variable described in
+error (with ``lenient``, as CORE does, that dataset alone is left out of the package and listed
+as skipped with the reason).  Labels are kept as written, trailing blanks included.  A dataset listed in ``_datasets.csv`` without its file, or a variable described in
 ``_variables.csv`` that its file does not have, is an error naming the file, the line and the
 variable.  Files that ``_datasets.csv`` does not list are not part of the package (they are listed
 as skipped).  Columns of a file that ``_variables.csv`` does not describe are kept as text.
@@ -90,7 +91,8 @@ def _standard_key(env: dict[str, str]) -> str | None:
     return _STANDARD_KEYS.get((product, version))
 
 
-def load_csv_package(path: str | Path, *, standard: str | None = None) -> Package:
+def load_csv_package(path: str | Path, *, standard: str | None = None,
+                     lenient: bool = False) -> Package:
     """Read the CSV package in folder ``path``.  Raises :class:`LoadError` for bad input."""
     root = Path(path)
     env = read_env(root / ".env")
@@ -105,6 +107,7 @@ def load_csv_package(path: str | Path, *, standard: str | None = None) -> Packag
              if p.is_file() and p.suffix.lower() == ".csv" and not p.name.startswith("_")}
     datasets: dict[str, Dataset] = {}
     used: set[str] = set()
+    unreadable: list[tuple[Path, str]] = []
     for rec in listed:
         name = Path(rec["filename"].strip()).stem.upper()
         if not name:
@@ -114,10 +117,15 @@ def load_csv_package(path: str | Path, *, standard: str | None = None) -> Packag
             raise LoadError(f"_datasets.csv lists dataset {name} but there is no "
                             f"{name.lower()}.csv", file=str(dsfile), line=int(rec["_line"]))
         used.add(name)
-        datasets[name] = _read_dataset(p, name, rec.get("label", ""), variables.get(name, []),
-                                       varfile)
+        try:
+            datasets[name] = _read_dataset(p, name, rec.get("label", ""),
+                                           variables.get(name, []), varfile)
+        except _BadValue as e:
+            if not lenient:
+                raise
+            unreadable.append((p, str(e)))
     skipped = [(p, "not listed in _datasets.csv") for n, p in sorted(files.items())
-               if n not in used]
+               if n not in used] + unreadable
     key = standard or _standard_key(env) or "sdtmig-3.4"
     kind = "ADaM" if key == "adamig-1.3" else "SDTM"
     for ds in datasets.values():
@@ -131,6 +139,10 @@ def load_csv_package(path: str | Path, *, standard: str | None = None) -> Packag
     return Package(root=root, datasets=datasets, skipped=skipped, define_path=define,
                    standard=key, standard_detected=standard is None,
                    files=[files[n] for n in datasets], env=env)
+
+
+class _BadValue(LoadError):
+    """A value that disagrees with the type ``_variables.csv`` gives its variable."""
 
 
 def _read_dataset(path: Path, name: str, label: str, declared: list[dict[str, str]],
@@ -164,13 +176,13 @@ def _read_dataset(path: Path, name: str, label: str, declared: list[dict[str, st
             bad = num.isna() & ~s.isin(("", "."))
             if bad.any():
                 i = int(bad.to_numpy().nonzero()[0][0])
-                raise LoadError(f"_variables.csv types {v} as Num but the value {values[i]!r} "
+                raise _BadValue(f"_variables.csv types {v} as Num but the value {values[i]!r} "
                                 "is not a number", file=str(path), line=i + 2, variable=v)
             data[v] = num.astype("float64").to_numpy()
         else:
             data[v] = pd.Categorical(values)
         length = d.get("length", "").strip()
-        out_vars.append(Variable(name=v, label=d.get("label", "").strip(), type=typ,
+        out_vars.append(Variable(name=v, label=d.get("label", ""), type=typ,
                                  length=int(float(length)) if _is_number(length) else None,
                                  order=order))
     frame = pd.DataFrame(data, index=pd.RangeIndex(len(body)))

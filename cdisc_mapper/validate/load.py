@@ -524,15 +524,17 @@ def detect_standard(datasets: dict[str, Dataset]) -> str:
 
 
 def load_package(path: str | os.PathLike[str], *, standard: str | None = None,
-                 workers: int | None = None) -> Package:
+                 workers: int | None = None, lenient: bool = False) -> Package:
     """Read every dataset under ``path`` (a folder, searched recursively when it holds no dataset
-    itself, or one file).  Raises :class:`LoadError` for unreadable input."""
+    itself, or one file).  Raises :class:`LoadError` for unreadable input.  ``lenient`` (CSV
+    packages only): a dataset whose values disagree with ``_variables.csv`` is skipped, not an
+    error."""
     p = Path(path)
     if standard is not None and standard not in STANDARDS:
         raise LoadError(f"unknown standard {standard!r}; choose one of {', '.join(STANDARDS)}")
     from .csv_package import is_csv_package, load_csv_package
     if is_csv_package(p):          # CDISC CORE's CSV layout (_datasets.csv, _variables.csv)
-        return load_csv_package(p, standard=standard)
+        return load_csv_package(p, standard=standard, lenient=lenient)
     root, files, define = _discover(p)
     if not files:
         raise LoadError("no datasets found (.xpt, Dataset-JSON .json/.ndjson/.dsjc)", file=str(p))
