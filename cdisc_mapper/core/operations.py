@@ -78,8 +78,30 @@ def _grouped(op: dict, study, ds, w: Work, agg: Callable[[pd.Series], Any], empt
     return out
 
 
+def _referenced_variables(study, ds, w: Work) -> pd.Series:
+    """``value_is_reference`` on an operation over a relationship dataset (SUPP--): the values
+    of ``name`` (IDVAR) name variables of the dataset each record's RDOMAIN points to, so the
+    result is, per record, the variables of that dataset (empty where there is none)."""
+    from .engine import _find_datasets
+    rdom = as_text(w.df["RDOMAIN"]).to_numpy(object) if "RDOMAIN" in w.df.columns else \
+        np.full(w.n, ds.domain, object)
+    out = np.empty(w.n, object)
+    for dom in pd.unique(rdom):
+        parents = _find_datasets(study, dom, ds) if dom else []
+        cols = [c for c in study.frame(parents[0].name).columns if not c.startswith("__")] \
+            if parents else []
+        rows = rdom == dom
+        shared = list(cols)                # one list object per RDOMAIN, shared by its rows
+        for i in np.flatnonzero(rows):
+            out[i] = shared
+    return pd.Series(out, index=w.df.index)
+
+
 @operation("distinct")
 def _distinct(op, study, ds, w):
+    if op.get("value_is_reference") and ds is not None and ds.name.startswith(("SUPP", "SQ")):
+        return _referenced_variables(study, ds, w)
+
     def agg(s: pd.Series):
         vals = s[~empty_mask(s)]
         return ListValue(pd.unique(vals.to_numpy(object))) if not op.get("group") else \
