@@ -348,15 +348,16 @@ def _severity(plan: Plan, a: Analysis, v: _View) -> tuple[list, list[Row], list[
         rows.append(Row([section] + [""] * len(groups), section=True))
         for k in [k for k in v.keys if k.section == section]:
             op = "events" if section.startswith("Events") else "n"
-            cells = [f"{k.row}, n (%)"] + [n_pct(v.get(section, k.row, g, op),
+            what = "E (%)" if op == "events" else "n (%)"
+            cells = [f"{str(k.row).capitalize()}, {what}"] + [n_pct(v.get(section, k.row, g, op),
                                                  v.get(section, k.row, g, "pct")) for g in groups]
             rows.append(Row(cells, indent=1))
     notes = [_population_note(plan, a)]
     if a.records:
         from ..adam.conditions import describe
         notes.append(f"Records: {describe(a.records)}.")
-    notes.append("Subjects are counted once, at the highest severity of their events "
-                 "(percentage of N); events as a percentage of all events of the group.")
+    notes.append("n (%): subjects, counted once at the highest severity of their events "
+                 "(percentage of N); E (%): events, as a percentage of all events of the group.")
     return header, rows, notes
 
 
