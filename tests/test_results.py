@@ -141,6 +141,55 @@ def test_results_2_phase2_easi50_week12_15_of_36_vs_6_of_36_corrected_p_0038(pac
     assert imputed.value.sum() > 0                  # missing week 12 counted as non-response
 
 
+def _ols(y: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
+    """Least squares by the normal equations: coefficients, their covariance, residual df."""
+    xtx_inv = np.linalg.inv(x.T @ x)
+    beta = xtx_inv @ x.T @ y
+    df = len(y) - x.shape[1]
+    sigma2 = float(((y - x @ beta) ** 2).sum()) / df
+    return beta, sigma2 * xtx_inv, df
+
+
+def _ancova_by_hand(first_chg, first_base, second_chg, second_base, level=0.95):
+    y = np.r_[first_chg, second_chg]
+    base = np.r_[first_base, second_base]
+    x = np.column_stack([np.ones(len(y)), np.r_[np.ones(len(first_chg)),
+                                                np.zeros(len(second_chg))], base])
+    beta, cov, df = _ols(y, x)
+    se = math.sqrt(cov[1, 1])
+    half = stats.t.ppf(0.5 + level / 2, df) * se
+    p = 2 * stats.t.sf(abs(beta[1] / se), df)
+    ls = [np.array([1.0, arm, base.mean()]) for arm in (1.0, 0.0)]
+    return {"diff": beta[1], "lcl": beta[1] - half, "ucl": beta[1] + half, "p": p,
+            "statistic": beta[1] / se, "lsmean_a": ls[0] @ beta, "lsmean_b": ls[1] @ beta,
+            "se_a": math.sqrt(ls[0] @ cov @ ls[0]), "se_b": math.sqrt(ls[1] @ cov @ ls[1])}
+
+
+def test_ancova_matches_least_squares_by_hand_on_a_tiny_table():
+    from cdisc_mapper.results.stats import ancova
+    # six subjects: change and baseline per arm, numbers small enough to check on paper
+    a_chg, a_base = np.array([-3.0, -5.0, -3.0]), np.array([10.0, 14.0, 12.0])
+    b_chg, b_base = np.array([-1.0, -2.0, 0.0]), np.array([11.0, 13.0, 9.0])
+    got = ancova(a_chg, a_base, b_chg, b_base, 0.95)
+    want = _ancova_by_hand(a_chg, a_base, b_chg, b_base)
+    assert got.keys() == want.keys()
+    for k in want:
+        assert got[k] == pytest.approx(want[k], rel=1e-10, abs=1e-12), k
+    # on paper: the pooled within-arm slope, and the difference in means adjusted by it
+    sxy = sum(((c - c.mean()) * (b - b.mean())).sum() for c, b in ((a_chg, a_base),
+                                                                  (b_chg, b_base)))
+    sxx = sum(((b - b.mean()) ** 2).sum() for b in (a_base, b_base))
+    slope = sxy / sxx                                  # -8/16
+    assert slope == pytest.approx(-0.5)
+    adjusted = (a_chg.mean() - b_chg.mean()) - slope * (a_base.mean() - b_base.mean())
+    assert got["diff"] == pytest.approx(adjusted)
+    # a subject without a baseline is left out of the model
+    more = ancova(np.r_[a_chg, -9.0], np.r_[a_base, np.nan], b_chg, b_base, 0.95)
+    assert more["diff"] == pytest.approx(got["diff"])
+    # too few subjects: no estimate rather than a number
+    assert math.isnan(ancova(a_chg[:1], a_base[:1], b_chg, b_base, 0.95)["p"])
+
+
 @pytest.mark.parametrize("study", STUDIES)
 @pytest.mark.parametrize("analysis,paramcd", [("dlqi_change", "DLQI"), ("pnrs_change", "PNRS")])
 def test_results_3_dlqi_and_pruritus_change_not_significant(packages, study, analysis, paramcd):
@@ -150,18 +199,23 @@ def test_results_3_dlqi_and_pruritus_change_not_significant(packages, study, ana
     eff = xpt(packages, study, "ADEFF")
     w = eff[(eff.PARAMCD == paramcd) & (eff.AVISIT == "Week 12") & (eff.FASFL == "Y")
             & (eff.ANL01FL == "Y") & eff.CHG.notna()]
-    first, second = (w.loc[w.TRTP == arm, "CHG"].to_numpy() for arm in ARMS[study])
-    assert p == pytest.approx(stats.ttest_ind(first, second, equal_var=False).pvalue, rel=1e-10)
-    diff = value(a, analysis, "diff", section="Week 12", group=COMPARISON)
-    assert diff == pytest.approx(first.mean() - second.mean())
-    # Welch interval by hand
-    v1, v2 = first.var(ddof=1) / len(first), second.var(ddof=1) / len(second)
-    df = (v1 + v2) ** 2 / (v1 ** 2 / (len(first) - 1) + v2 ** 2 / (len(second) - 1))
-    half = stats.t.ppf(0.975, df) * math.sqrt(v1 + v2)
-    assert value(a, analysis, "lcl", section="Week 12", group=COMPARISON) == \
-        pytest.approx(diff - half)
+    (c1, b1), (c2, b2) = ((w.loc[w.TRTP == arm, "CHG"].to_numpy(),
+                           w.loc[w.TRTP == arm, "BASE"].to_numpy()) for arm in ARMS[study])
+    # the declared model: ANCOVA of the change with treatment and baseline, by hand
+    want = _ancova_by_hand(c1, b1, c2, b2)
+    for op in ("diff", "lcl", "ucl", "p", "statistic"):
+        assert value(a, analysis, op, section="Week 12", group=COMPARISON) == \
+            pytest.approx(want[op], rel=1e-9), op
+    for arm, key in zip(ARMS[study], ("a", "b")):
+        assert value(a, analysis, "lsmean", section="Week 12", group=arm, row="CHG") == \
+            pytest.approx(want[f"lsmean_{key}"], rel=1e-9)
+    # one pre-specified P value, at week 12; the estimate and its interval at every visit
+    ps = a[(a.analysis == analysis) & (a.operation == "p")]
+    assert list(ps.section) == ["Week 12"]
+    assert (a[(a.analysis == analysis) & (a.operation == "lcl")].section.nunique()
+            == a[(a.analysis == analysis) & (a.row == "CHG")].section.nunique())
     n = value(a, analysis, "n", section="Week 12", group=ARMS[study][0], row="CHG")
-    assert n == len(first)
+    assert n == len(c1)
 
 
 @pytest.mark.parametrize("study", STUDIES)
@@ -188,6 +242,38 @@ def test_results_4_adverse_events_mostly_mild_or_moderate(packages, study):
                             (ROOT / "mappings/common/adam/adae.yaml").read_text()))
     assert tested and all(set(x.strip() for x in t.split(",")) <= terms for t in tested)
     assert "PROBABLY" not in json.dumps(spec["analyses"])
+
+
+@pytest.mark.parametrize("study", STUDIES)
+def test_results_4b_adverse_events_by_soc_pt_and_highest_severity(packages, study):
+    a = ard(packages, study)
+    adae = xpt(packages, study, "ADAE")
+    adsl = xpt(packages, study, "ADSL")
+    te = adae[(adae.TRTEMFL == "Y") & adae.USUBJID.isin(adsl.loc[adsl.SAFFL == "Y", "USUBJID"])]
+    rank = {"MILD": 0, "MODERATE": 1, "SEVERE": 2}
+    sev = a[a.analysis == "ae_by_term_severity"]
+    by_term = a[(a.analysis == "ae_by_term") & (a.operation == "n")].set_index(
+        ["section", "row", "group"])["value"]
+    levels = ("MILD", "MODERATE", "SEVERE")
+    checked = 0
+    for (section, row, group), part in sev[sev.section != ""].groupby(["section", "row", "group"]):
+        got = {lv: part.loc[part.operation == f"n_{lv}", "value"].item() for lv in levels}
+        # every subject of the row once, at one severity: the levels add up to Table 14.3.2's n
+        assert sum(got.values()) == by_term[(section, row, group)], (section, row, group)
+        # recomputed from ADAE: each subject's highest ASEV among the row's events
+        rows = te if section == "Any TEAE" else te[te.AEBODSYS == section]
+        if section != row:
+            rows = rows[rows.AEDECOD == row]
+        if group != "Total":
+            rows = rows[rows.TRTA == group]
+        worst = rows.assign(r=rows.ASEV.map(rank)).groupby("USUBJID")["r"].max()
+        assert got == {lv: int((worst == i).sum()) for i, lv in enumerate(levels)}
+        checked += 1
+    assert checked > 20
+    rows = list(csv.reader((results_dir(packages, study) / "t14_3_4.csv").open(encoding="utf-8")))
+    assert rows[2][0].startswith("System organ class") and rows[2][1:4] == \
+        ["Mild", "Moderate", "Severe"]
+    assert rows[1][-3].startswith("Total (N=")
 
 
 # --------------------------------------------------------------- one method, one value, everywhere
@@ -242,12 +328,58 @@ def test_results_5_arm_ars_and_tables_state_the_same_method_and_value(packages, 
 
 
 @pytest.mark.parametrize("study", STUDIES)
+@pytest.mark.parametrize("analysis,display", [("dlqi_change", "Table 14.2.6"),
+                                              ("pnrs_change", "Table 14.2.7")])
+def test_results_5b_the_ancova_is_stated_alike_in_arm_ars_and_tables(packages, study, analysis,
+                                                                      display):
+    from cdisc_mapper.results.plan import METHODS
+    folder = results_dir(packages, study)
+    a = ard(packages, study)
+    p_text = f"{value(a, analysis, 'p', section='Week 12', group=COMPARISON):.3f}"
+    diff = value(a, analysis, "diff", section="Week 12", group=COMPARISON)
+    text = METHODS["ancova"].text
+    # define.xml: the ARM names the model, the variables it uses, and the P value
+    tree = etree.parse(str(packages / study / "analysis" / "adam" / "datasets" / "define.xml"))
+    rd = tree.xpath(f"//arm:ResultDisplay[@Name='{display}']", namespaces=NS)
+    assert len(rd) == 1
+    doc = " ".join("".join(rd[0].xpath(".//arm:Documentation", namespaces=NS)[0].itertext())
+                   .split())
+    assert text in doc and f"ANCOVA P = {p_text}" in doc and "Welch" not in doc
+    used = set(rd[0].xpath(".//arm:AnalysisDataset[@ItemGroupOID='IG.ADEFF']/"
+                           "arm:AnalysisVariable/@ItemOID", namespaces=NS))
+    assert {"IT.ADEFF.CHG", "IT.ADEFF.BASE"} <= used
+    # ARS: the method of the week-12 analysis and its P value
+    event = json.loads((folder / "ars.json").read_text(encoding="utf-8"))
+    an = next(x for x in event["analyses"]
+              if x["id"] == f"An_{analysis.replace('_', '-')}_Week-12")
+    method = next(m for m in event["methods"] if m["id"] == an["methodId"])
+    assert text in method["description"] and "Welch" not in method["description"]
+    assert [r["formattedValue"] for r in an["results"] if r["operationId"].endswith("CHG-p")] \
+        == [p_text]
+    assert "ANCOVA" in an["description"] or text in an["description"]
+    # the table: the LS-mean difference and the one P value on the week-12 row, the model
+    # in the footnotes
+    stem = "t" + display.split()[1].replace(".", "_")
+    rows = list(csv.reader((folder / f"{stem}.csv").open(encoding="utf-8")))
+    week = [i for i, r in enumerate(rows) if r[0] == "Week 12: change from baseline"][0]
+    ls = [r for r in rows[week + 1:week + 7] if r[0].strip() == "LS mean (SE)"][0]
+    assert ls[-1] == p_text and ls[-2].startswith(f"{diff:.1f}".replace("-", "\u2212"))
+    assert [r[-1] for r in rows[2:] if r and r[-1] and re.fullmatch(r"[<0-9.]+", r[-1])] \
+        == [p_text]
+    assert any(text in r[0] for r in rows)
+    html = (folder / f"{stem}.html").read_text(encoding="utf-8")
+    assert p_text in html and "Difference in LS means" in html
+    rtf = (folder / f"{stem}.rtf").read_text(encoding="ascii")
+    assert p_text in rtf and display in rtf
+
+
+@pytest.mark.parametrize("study", STUDIES)
 def test_results_6_the_readme_states_what_the_tables_state(packages, study):
     frame = ard(packages, study)
     plan = study_plan(_study(study))
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     for a in plan.analyses:
-        if a.test:
+        if a.test_method and a.test_visit:
             statement = result_statement(plan, frame, a)
             assert statement and statement in readme, statement
 
@@ -265,7 +397,7 @@ def test_results_7_displays_are_publication_grade(packages, study):
     names = sorted(p.name for p in folder.iterdir())
     stems = sorted({p.stem for p in folder.glob("t*.rtf")})
     assert stems == ["t14_1_1", "t14_1_2"] + [f"t14_2_{i}" for i in range(1, 9)] + \
-        ["t14_3_1", "t14_3_2", "t14_3_3"]
+        ["t14_3_1", "t14_3_2", "t14_3_3", "t14_3_4"]
     assert names == sorted(["ard.csv", "ars.json", "results.html"]
                            + [f"{s}.{x}" for s in stems for x in ("csv", "html", "rtf")])
     adsl = xpt(packages, study, "ADSL")

@@ -48,6 +48,16 @@ def _text(v) -> str:
     return str(v)
 
 
+def _message(text: str, ds) -> str:
+    """The rule's message for one dataset: ``SUPP--`` names the SUPP dataset itself, any other
+    ``--`` the dataset's domain prefix."""
+    if ds is None:
+        return text
+    if ds.name.startswith(("SUPP", "SQ")):
+        text = text.replace("SUPP--", ds.name).replace("SQ--", ds.name)
+    return text.replace("--", ds.domain)
+
+
 def run_core_rules(package, paths, *, ct=None, findings: pd.DataFrame,
                    statuses: list[RuleStatus], max_findings: int = 10_000,
                    progress=None) -> tuple[pd.DataFrame, list[RuleStatus], dict]:
@@ -84,8 +94,7 @@ def run_core_rules(package, paths, *, ct=None, findings: pd.DataFrame,
                 "rule": r.id, "severity": cat.severity, "dataset": f.dataset,
                 "variable": ", ".join(f.variables), "record": f.record, "usubjid": f.usubjid,
                 "value": "; ".join(f"{n}={_text(v)}" for n, v in zip(f.variables, f.values)),
-                "message": r.message.replace("--", study.datasets[f.dataset].domain)
-                if f.dataset in study.datasets else r.message,
+                "message": _message(r.message, study.datasets.get(f.dataset)),
                 "authority": ", ".join(r.authority_ids(study.product, study.version)),
             } for f in run.findings]
             frame = pd.DataFrame(rows)

@@ -150,7 +150,8 @@ def declared_displays(study, data: dict) -> tuple[ResultDisplay, ...]:
     from ..results.tables import result_statement
 
     plan = study_plan(study)
-    tested = [a for a in plan.analyses if a.test and a.kind in ("responders", "change")]
+    tested = [a for a in plan.analyses if a.test_method and a.test_visit
+              and a.kind in ("responders", "change")]
     if not tested or any(a.dataset not in data for a in tested) or "ADSL" not in data:
         return ()
     sub = Plan(tested, plan.sets)
@@ -158,9 +159,8 @@ def declared_displays(study, data: dict) -> tuple[ResultDisplay, ...]:
     out = []
     for a in tested:
         s = plan.population(a.population)
-        var = "AVALC" if a.kind == "responders" else "CHG"
-        methods = [m for m in (a.method("group_interval"), a.method("interval"), a.method("test"))
-                   if m]
+        var = ("AVALC",) if a.kind == "responders" else ("CHG", "BASE") if a.model else ("CHG",)
+        methods = list(a.methods)
         doc = (f"{a.title}, {a.parameter} at {a.test_visit}, {s.name} ({s.definition}; ADSL."
                f"{a.population} = 'Y'), by {a.treatment}. Methods: "
                + "; ".join(m.text for m in methods) + ". Result: "
@@ -172,7 +172,7 @@ def declared_displays(study, data: dict) -> tuple[ResultDisplay, ...]:
             id=a.id, description=f"{a.title}: {a.parameter} at {a.test_visit}, "
                                  f"{' vs '.join(pretty(x) for x in _arms(ard, a.id))}",
             reason=a.reason, purpose=a.purpose,
-            datasets=(ResultDataset(a.dataset, where, (var, a.treatment)),
+            datasets=(ResultDataset(a.dataset, where, (*var, a.treatment)),
                       ResultDataset("ADSL", ((a.population, ("Y",)),), (a.population,))),
             parameter=f"{a.dataset}.PARAMCD", documentation=doc,
             code_context=f"cdisc_mapper {__version__} (Python; statsmodels and SciPy)",

@@ -155,7 +155,8 @@ def _responders(a: Analysis, out: _Out, df: pd.DataFrame, pop, tvar, arms) -> No
 
 
 def _change(a: Analysis, out: _Out, df: pd.DataFrame, pop, tvar, arms) -> None:
-    _need(a, df, ["PARAMCD", "CHG", "AVAL", "AVISIT", "AVISITN", a.treatment])
+    _need(a, df, ["PARAMCD", "CHG", "AVAL", "AVISIT", "AVISITN", a.treatment]
+          + (["BASE"] if a.model else []), "method" if a.model else "kind")
     d = df[df["PARAMCD"] == a.parameter]
     if "ANL01FL" in d.columns:
         d = d[d["ANL01FL"] == "Y"]
@@ -164,7 +165,7 @@ def _change(a: Analysis, out: _Out, df: pd.DataFrame, pop, tvar, arms) -> None:
     if post.empty:
         raise _bad(a, "parameter", f"analysis '{a.id}' ({a.display}): no change from baseline "
                    f"of parameter {a.parameter} in {a.dataset}")
-    di, test = a.method("interval"), a.method("test")
+    di, test, model = a.method("interval"), a.method("test"), a.method("model")
     sections = [("Baseline", base, "AVAL")] + [(v, post[post["AVISIT"] == v], "CHG")
                                                for v in _visits(a, post)]
     for s, (visit, v, var) in enumerate(sections):
@@ -175,7 +176,19 @@ def _change(a: Analysis, out: _Out, df: pd.DataFrame, pop, tvar, arms) -> None:
             x = v.loc[v[a.treatment] == arm, var].astype(float).to_numpy()
             groups.append(x)
             out.add(visit, s, var, 1, 0, arm, k, **stats.describe(x))
-        if var == "CHG" and len(arms) == 2:
+        if var == "CHG" and len(arms) == 2 and model:    # ANCOVA: change ~ arm + baseline
+            (ca, ba), (cb, bb) = (
+                (v.loc[v[a.treatment] == arm, "CHG"].astype(float).to_numpy(),
+                 v.loc[v[a.treatment] == arm, "BASE"].astype(float).to_numpy()) for arm in arms)
+            m = stats.ancova(ca, ba, cb, bb, a.level)
+            for k, (arm, key) in enumerate(zip(arms, ("a", "b")), 1):
+                out.add(visit, s, var, 1, 0, arm, k, lsmean=m[f"lsmean_{key}"],
+                        lsmean_se=m[f"se_{key}"])
+            vals = {"diff": m["diff"], "lcl": m["lcl"], "ucl": m["ucl"]}
+            if visit == a.test_visit:
+                vals["statistic"], vals["p"] = m["statistic"], m["p"]
+            out.add(visit, s, var, 1, 0, COMPARISON, 0, **vals)
+        elif var == "CHG" and len(arms) == 2:
             vals: dict[str, float] = {}
             if di:
                 vals["diff"], vals["lcl"], vals["ucl"] = stats.mean_difference(
@@ -266,17 +279,39 @@ def _subject_rows(a: Analysis, out: _Out, df: pd.DataFrame, pop, tvar, arms, eve
                 out.add(row["label"], s, label, order, indent, name, k, **vals)
 
 
+def _severity_rank(a: Analysis, df: pd.DataFrame) -> pd.Series:
+    """Each record's severity as its rank in ``severity_order`` (an error for another value)."""
+    levels = list(a.severity_order)
+    unknown = sorted(set(df[a.severity].dropna()) - set(levels))
+    if unknown:
+        raise _bad(a, "severity_order", f"analysis '{a.id}' ({a.display}): {a.severity} value "
+                   f"{', '.join(map(repr, unknown))} is not in severity_order "
+                   f"({', '.join(levels)})")
+    return df[a.severity].map({s: i for i, s in enumerate(levels)})
+
+
 def _by_term(a: Analysis, out: _Out, df: pd.DataFrame, pop, tvar, arms) -> None:
-    _need(a, df, list(a.levels) + [a.treatment])
+    """Subjects (and events) by SOC and PT; with ``severity``, subjects by their highest
+    severity within each row (operations ``n_<LEVEL>``, ``pct_<LEVEL>``)."""
+    _need(a, df, list(a.levels) + [a.treatment] + ([a.severity] if a.severity else []))
     groups = _groups(arms, a.total)
     denom = {name: pop.loc[pop[tvar].isin(m), "USUBJID"].nunique() for name, _, m in groups}
+    if a.severity:
+        df = df.assign(_rank=_severity_rank(a, df))
 
     def put(section, s, label, r, indent, rows):
         for name, k, members in groups:
             g = rows[rows[a.treatment].isin(members)]
             n = int(g["USUBJID"].nunique())
-            out.add(section, s, label, r, indent, name, k, n=n,
-                    pct=100 * n / denom[name] if denom[name] else np.nan, events=len(g))
+            vals = {"n": n, "pct": 100 * n / denom[name] if denom[name] else np.nan,
+                    "events": len(g)}
+            if a.severity:
+                worst = g.groupby("USUBJID")["_rank"].max()
+                for i, level in enumerate(a.severity_order):
+                    m = int((worst == i).sum())
+                    vals[f"n_{level}"] = m
+                    vals[f"pct_{level}"] = 100 * m / denom[name] if denom[name] else np.nan
+            out.add(section, s, label, r, indent, name, k, **vals)
 
     put("Any TEAE", 0, "Any TEAE", 0, 0, df)
     top = a.levels[0]
@@ -296,12 +331,7 @@ def _by_severity(a: Analysis, out: _Out, df: pd.DataFrame, pop, tvar, arms) -> N
     groups = _groups(arms, a.total)
     denom = {name: pop.loc[pop[tvar].isin(m), "USUBJID"].nunique() for name, _, m in groups}
     levels = list(a.severity_order)
-    unknown = sorted(set(df[a.severity].dropna()) - set(levels))
-    if unknown:
-        raise _bad(a, "severity_order", f"analysis '{a.id}' ({a.display}): {a.severity} value "
-                   f"{', '.join(map(repr, unknown))} is not in severity_order "
-                   f"({', '.join(levels)})")
-    rank = df[a.severity].map({s: i for i, s in enumerate(levels)})
+    rank = _severity_rank(a, df)
     worst = df.assign(_r=rank).groupby("USUBJID")["_r"].max()
     subj_arm = df.drop_duplicates("USUBJID").set_index("USUBJID")[a.treatment]
     for r, level in enumerate(levels, 1):

@@ -25,7 +25,8 @@ _OPS = {"N": "Number of subjects in the group", "n": "Number of subjects",
         "lcl": "Lower confidence limit", "ucl": "Upper confidence limit",
         "diff": "Difference between the two groups", "statistic": "Test statistic",
         "p": "P value", "mean": "Mean", "sd": "Standard deviation", "median": "Median",
-        "min": "Minimum", "max": "Maximum"}
+        "min": "Minimum", "max": "Maximum", "lsmean": "Least-squares mean",
+        "lsmean_se": "Standard error of the least-squares mean"}
 _COMPARATORS = {"equals": "EQ", "not_equals": "NE", "in": "IN", "not_in": "NOTIN",
                 "lt": "LT", "le": "LE", "gt": "GT", "ge": "GE"}
 
@@ -40,15 +41,26 @@ def _raw(v: float) -> str:
     return format(v, ".15g")
 
 
+def _op_label(op: str) -> str:
+    if op.startswith(("n_", "pct_")):            # by severity: n_MILD, pct_MILD
+        stat, level = op.split("_", 1)
+        return f"{_OPS[stat]} with highest severity {level}"
+    return _OPS.get(op, op)
+
+
 def _formatted(op: str, v: float) -> str:
     if op in ("N",):
         return f"(N={int(v)})"
+    if op.startswith(("n_", "pct_")):            # by severity: n_MILD, pct_MILD
+        op = op.split("_", 1)[0]
     if op in ("n", "denom", "imputed", "events"):
         return str(int(v))
     if op == "p":
         return pvalue(v)
     if op == "statistic":
         return num(v, 3)
+    if op == "lsmean_se":
+        return num(v, 2)
     return num(v, 1)
 
 
@@ -127,20 +139,22 @@ class _Event:
     # analyses -------------------------------------------------------------------------------
     def method(self, a: Analysis, ops: list[str]) -> str:
         mid = _id("Mth", a.id)
-        parts = [m.text for m in (a.method("group_interval"), a.method("interval"),
-                                  a.method("test")) if m]
+        parts = [m.text for m in a.methods]
         desc = {"responders": "Responders n/N (%) by group",
-                "change": "n, mean, SD, median, minimum and maximum by group",
+                "change": "n, mean, SD, median, minimum and maximum by group"
+                + ("; least-squares mean (SE) by group" if a.model else ""),
                 "summary": "Descriptive statistics (continuous) or n (%) (categorical) by group",
                 "disposition": "Subjects n (%) by group", "ae_overview":
                 "Subjects n (%) and events by group", "ae_by_term":
-                "Subjects n (%) by term and group", "ae_by_severity":
+                "Subjects n (%) by term and group" + (
+                    f", and by highest severity ({a.severity})" if a.severity else ""),
+                "ae_by_severity":
                 "Subjects n (%) at highest severity and events by group"}[a.kind]
         self.methods.append({
             "id": mid, "name": f"{a.title} ({a.kind})",
             "description": "; ".join([desc] + parts),
             "operations": [{"id": _id(mid, op), "name": op, "order": i,
-                            "label": _OPS.get(op.rsplit(".", 1)[-1], op)}
+                            "label": _op_label(op.rsplit(".", 1)[-1])}
                            for i, op in enumerate(ops, 1)]})
         return mid
 
@@ -254,8 +268,8 @@ class _Event:
                               clause)
             if dss:
                 entry["dataSubsetId"] = dss
-            if a.method("test") and section == a.test_visit:
-                entry["description"] = f"Pre-specified test: {a.method('test').text}."
+            if a.test_method and section == a.test_visit:
+                entry["description"] = f"Pre-specified test: {a.test_method.text}."
             self.analyses.append(entry)
             out.append((aid, section or a.title))
         return out

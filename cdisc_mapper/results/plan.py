@@ -18,6 +18,10 @@ Each ADaM spec may carry an ``analyses:`` mapping (analysis id -> declaration) a
         purpose: PRIMARY OUTCOME MEASURE
         method: {interval: newcombe, group_interval: clopper-pearson,
                  test: chi-square-corrected, test_visit: Week 12}
+      dlqi_change:
+        kind: change
+        ...
+        method: {model: ancova, test_visit: Week 12}   # estimate, interval and P of one model
 
 The results tables, the ARS reporting event, the Analysis Results Metadata of define.xml and the
 README's numbers all read this plan: the method is named here and nowhere else.  A study's
@@ -50,6 +54,7 @@ PURPOSES = ("PRIMARY OUTCOME MEASURE", "SECONDARY OUTCOME MEASURE", "EXPLORATORY
 class Method:
     id: str
     role: str              # test | interval (of a difference) | group_interval (of one group)
+    #                        | model (one model gives the estimate, its interval and the test)
     applies: tuple[str, ...]
     name: str              # short name, for table headers
     text: str              # what it is, for footnotes, ARM and ARS
@@ -97,6 +102,12 @@ METHODS: dict[str, Method] = {m.id: m for m in (
            "distribution",
            "statsmodels.stats.weightstats.CompareMeans.from_data(a, b)"
            ".tconfint_diff(usevar='pooled')"),
+    Method("ancova", "model", ("change",), "ANCOVA",
+           "analysis of covariance of the change from baseline with treatment as factor and "
+           "the baseline value as covariate (ordinary least squares); the between-arm "
+           "estimate is the difference in least-squares means with its t-based confidence "
+           "interval, the two-sided P value that of the treatment term",
+           "statsmodels.regression.linear_model.OLS(CHG, [1, arm, BASE]).fit()"),
     Method("clopper-pearson", "group_interval", ("responders",), "Clopper-Pearson",
            "Clopper-Pearson exact confidence interval of each proportion",
            "statsmodels.stats.proportion.proportion_confint(x, n, method='beta')"),
@@ -149,6 +160,7 @@ ANALYSIS_SCHEMA: dict[str, Any] = {
             "test_visit": _TEXT,
             "interval": {"enum": _methods("interval")},
             "group_interval": {"enum": _methods("group_interval")},
+            "model": {"enum": _methods("model")},
             "level": {"type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1}}},
         "footnotes": {"type": "array", "items": _TEXT},
     },
@@ -206,6 +218,7 @@ class Analysis:
     test_visit: str | None = None
     interval: str | None = None
     group_interval: str | None = None
+    model: str | None = None
     level: float = 0.95
     footnotes: tuple[str, ...] = ()
     doc: Located | None = field(default=None, compare=False, repr=False)
@@ -223,8 +236,24 @@ class Analysis:
 
     def method(self, role: str) -> Method | None:
         key = {"test": self.test, "interval": self.interval,
-               "group_interval": self.group_interval}[role]
+               "group_interval": self.group_interval, "model": self.model}[role]
         return METHODS[key] if key else None
+
+    @property
+    def methods(self) -> tuple[Method, ...]:
+        """The declared methods, in the order footnotes and metadata name them."""
+        return tuple(m for m in (self.method(r) for r in ("group_interval", "interval", "test",
+                                                           "model")) if m)
+
+    @property
+    def test_method(self) -> Method | None:
+        """What gives the pre-specified P value: the test, or the model."""
+        return self.method("test") or self.method("model")
+
+    @property
+    def interval_method(self) -> Method | None:
+        """What gives the interval of the between-arm estimate: the interval, or the model."""
+        return self.method("interval") or self.method("model")
 
     def error(self, path: tuple, message: str) -> MappingError:
         if self.doc is None:
@@ -284,10 +313,16 @@ def _analysis(spec, aid: str, a: dict[str, Any]) -> Analysis:
         if key not in a:
             raise doc.error(path + ("kind",), f"analysis '{aid}' of kind {kind} needs '{key}'")
     m = a.get("method") or {}
-    for role in ("test", "interval", "group_interval"):
+    for role in ("test", "interval", "group_interval", "model"):
         if role in m and kind not in METHODS[m[role]].applies:
             raise doc.error(path + ("method", role), f"method {m[role]} is for "
                             f"{' and '.join(METHODS[m[role]].applies)} analyses, not {kind}")
+    if "model" in m:
+        both = [r for r in ("test", "interval") if r in m]
+        if both:
+            raise doc.error(path + ("method", both[0]), f"analysis '{aid}': the model "
+                            f"{m['model']} gives the estimate, its interval and the P value; "
+                            f"drop '{both[0]}'")
     if "test" in m and "test_visit" not in m:
         raise doc.error(path + ("method", "test"), f"analysis '{aid}': say at which visit the "
                         "pre-specified test is done (test_visit)")
@@ -306,7 +341,8 @@ def _analysis(spec, aid: str, a: dict[str, Any]) -> Analysis:
         severity=a.get("severity"),
         severity_order=tuple(a.get("severity_order") or ("MILD", "MODERATE", "SEVERE")),
         test=m.get("test"), test_visit=m.get("test_visit"), interval=m.get("interval"),
-        group_interval=m.get("group_interval"), level=float(m.get("level", 0.95)),
+        group_interval=m.get("group_interval"), model=m.get("model"),
+        level=float(m.get("level", 0.95)),
         footnotes=tuple(a.get("footnotes") or ()), doc=doc)
 
 

@@ -39,8 +39,10 @@ def _bounds(t: Table) -> list[int]:
 
 
 def _row(cells: list[tuple[str, int]], bounds: list[int], *, header: bool, top: bool = False,
-         bottom: bool = False, bold: bool = False, indent: int = 0) -> str:
-    out = ["\\trowd" + ("\\trhdr" if header else "") + "\\trgaph72\\trleft0\\trkeep"]
+         bottom: bool = False, bold: bool = False, indent: int = 0,
+         keep_next: bool = False) -> str:
+    out = ["\\trowd" + ("\\trhdr" if header else "") + "\\trgaph72\\trleft0\\trkeep"
+           + ("\\trkeepfollow" if keep_next else "")]
     col = 0
     edges = []
     for _, span in cells:
@@ -58,7 +60,8 @@ def _row(cells: list[tuple[str, int]], bounds: list[int], *, header: bool, top: 
         align = "\\ql" if i == 0 else "\\qc"
         li = f"\\li{240 * indent}" if i == 0 and indent else ""
         b, b0 = ("\\b", "\\b0") if bold or header else ("", "")
-        out.append(f"\\pard\\intbl{align}{li}{b} {escape(text)}{b0}\\cell")
+        keep = "\\keepn" if keep_next else ""
+        out.append(f"\\pard\\intbl{keep}{align}{li}{b} {escape(text)}{b0}\\cell")
     out.append("\\row")
     return "".join(out)
 
@@ -85,7 +88,11 @@ def table_rtf(study: str, t: Table) -> bytes:
         parts.append(f"\\pard\\ql\\fi-240\\li240\\fs16 {i}. {escape(note)}\\par")
     parts.append("}")
     for k, row in enumerate(t.rows):
+        # a block (a section row and the rows under it) stays on one page
+        following = t.rows[k + 1] if k + 1 < len(t.rows) else None
+        keep = following is not None and not following.section
         parts.append(_row([(c, 1) for c in row.cells], bounds, header=False,
-                          bottom=k == len(t.rows) - 1, bold=row.section, indent=row.indent))
+                          bottom=k == len(t.rows) - 1, bold=row.section, indent=row.indent,
+                          keep_next=keep))
     parts.append("\\pard\\par}")
     return ("\n".join(parts) + "\n").encode("ascii")

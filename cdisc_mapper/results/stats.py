@@ -82,3 +82,36 @@ def mean_test(method: str, a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
 
 def finite(x: float) -> bool:
     return x is not None and not (isinstance(x, float) and math.isnan(x))
+
+
+def ancova(change_a: np.ndarray, base_a: np.ndarray, change_b: np.ndarray, base_b: np.ndarray,
+           level: float) -> dict[str, float]:
+    """ANCOVA of the change from baseline, ``change = b0 + b1 * (arm a) + b2 * baseline``, by
+    ordinary least squares (statsmodels).  Returns the least-squares means of each arm at the
+    mean baseline of both (``lsmean_a``, ``lsmean_b`` with standard errors ``se_a``, ``se_b``),
+    their difference a - b (``diff``, the arm coefficient) with its confidence interval
+    (``lcl``, ``ucl``), ``statistic`` (its t) and ``p`` (two-sided).  Subjects without a
+    baseline or a change are left out; NaN where the model cannot be fitted."""
+    from statsmodels.regression.linear_model import OLS
+
+    keys = ("lsmean_a", "se_a", "lsmean_b", "se_b", "diff", "lcl", "ucl", "statistic", "p")
+    ya, xa = np.asarray(change_a, float), np.asarray(base_a, float)
+    yb, xb = np.asarray(change_b, float), np.asarray(base_b, float)
+    ka, kb = ~np.isnan(ya) & ~np.isnan(xa), ~np.isnan(yb) & ~np.isnan(xb)
+    ya, xa, yb, xb = ya[ka], xa[ka], yb[kb], xb[kb]
+    if len(ya) < 2 or len(yb) < 2 or len(ya) + len(yb) < 4:
+        return dict.fromkeys(keys, NAN)
+    y = np.concatenate([ya, yb])
+    base = np.concatenate([xa, xb])
+    design = np.column_stack([np.ones(len(y)), np.r_[np.ones(len(ya)), np.zeros(len(yb))], base])
+    if np.linalg.matrix_rank(design) < 3:
+        return dict.fromkeys(keys, NAN)
+    fit = OLS(y, design).fit()
+    lo, hi = fit.conf_int(alpha=1 - level)[1]
+    mean_base = float(base.mean())
+    ta, tb = fit.t_test(np.array([[1.0, 1.0, mean_base]])), \
+        fit.t_test(np.array([[1.0, 0.0, mean_base]]))
+    return {"lsmean_a": float(np.squeeze(ta.effect)), "se_a": float(np.squeeze(ta.sd)),
+            "lsmean_b": float(np.squeeze(tb.effect)), "se_b": float(np.squeeze(tb.sd)),
+            "diff": float(fit.params[1]), "lcl": float(lo), "ucl": float(hi),
+            "statistic": float(fit.tvalues[1]), "p": float(fit.pvalues[1])}

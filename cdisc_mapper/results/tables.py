@@ -199,12 +199,14 @@ def _describe_rows(v: _View, section: str, row: str, groups: list[str], digits: 
 
 
 def _change(plan: Plan, a: Analysis, v: _View) -> tuple[list, list[Row], list[str]]:
-    di, test = a.method("interval"), a.method("test")
+    di, model = a.method("interval"), a.method("model")
+    test = a.test_method if a.test_visit else None
     arms = [g for g, _ in v.groups]
     two = len(arms) == 2
     header = [[("Visit\n  Statistic", 1)] + _group_header(v)]
     if two:
-        header[0].append((f"Difference in means\n({a.level:.0%} CI)", 1))
+        what = "Difference in LS means" if model else "Difference in means"
+        header[0].append((f"{what}\n({a.level:.0%} CI)", 1))
     if test:
         header[0].append(("P value", 1))
     width = len(header[0])
@@ -213,27 +215,36 @@ def _change(plan: Plan, a: Analysis, v: _View) -> tuple[list, list[Row], list[st
         var = "AVAL" if section == "Baseline" else "CHG"
         title = "Baseline value" if var == "AVAL" else f"{section}: change from baseline"
         rows.append(Row([title] + [""] * (width - 1), section=True))
-        for cells in _describe_rows(v, section, var, arms, 1):
-            extra = []
-            if two:
-                extra.append("")
-            if test:
-                extra.append("")
-            if cells[0] == "Mean (SD)" and var == "CHG":
+        blocks = _describe_rows(v, section, var, arms, 1)
+        if model and var == "CHG":
+            blocks.append(["LS mean (SE)"] + [
+                f"{num(v.get(section, var, g, 'lsmean'))} "
+                f"({num(v.get(section, var, g, 'lsmean_se'), 2)})" for g in arms])
+        estimate_row = "LS mean (SE)" if model else "Mean (SD)"
+        for cells in blocks:
+            extra = [""] * (width - len(cells))
+            if cells[0] == estimate_row and var == "CHG":
                 diff = v.get(section, var, COMPARISON, "diff")
                 lo, hi = v.get(section, var, COMPARISON, "lcl"), v.get(section, var, COMPARISON,
                                                                          "ucl")
                 if two:
-                    extra[0] = f"{num(diff)} {ci(lo, hi)}" if di else num(diff)
+                    extra[0] = f"{num(diff)} {ci(lo, hi)}" if (di or model) else num(diff)
                 if test and section == a.test_visit:
                     extra[-1] = pvalue(v.get(section, var, COMPARISON, "p"))
             rows.append(Row(cells + extra, indent=1))
     notes = [_population_note(plan, a),
              "Observed analysis records (ANL01FL = 'Y'); change from baseline = AVAL − BASE."]
-    if two:
+    if two and model:
+        notes.append(f"LS mean: least-squares mean of the change at the mean baseline value; "
+                     f"difference: {pretty(arms[0])} minus {pretty(arms[1])}, from the "
+                     f"{model.text}.")
+    elif two:
         notes.append(f"Difference: {pretty(arms[0])} minus {pretty(arms[1])}"
                      + (f", with the {di.text}." if di else "."))
-    if test:
+    if test and model:
+        notes.append(f"P value at {a.test_visit}: the treatment term of the ANCOVA; the "
+                     "pre-specified test of this display.")
+    elif test:
         notes.append(f"P value at {a.test_visit}: {test.text}; the pre-specified test of this "
                      "display.")
     return header, rows, notes
@@ -270,7 +281,9 @@ def _counts(plan: Plan, a: Analysis, v: _View, events: bool
         header = [[("", 1)] + _group_header(v, 2),
                   [("", 1)] + [(t, 1) for _ in groups for t in ("n (%)", "E")]]
     else:
-        header = [[("", 1)] + _group_header(v)]
+        stub = (_TERM_STUB if len(a.levels) == 2 else "System organ class") \
+            if a.kind == "ae_by_term" else ""
+        header = [[(stub, 1)] + _group_header(v)]
     rows = []
     for k in v.keys:
         cells = [pretty(k.row)]
@@ -297,6 +310,36 @@ def _counts(plan: Plan, a: Analysis, v: _View, events: bool
     return header, rows, notes
 
 
+_TERM_STUB = "System organ class\n  Preferred term"
+
+
+def _term_severity(plan: Plan, a: Analysis, v: _View) -> tuple[list, list[Row], list[str]]:
+    """SOC and PT rows; per group, the subjects at each highest severity of that row."""
+    groups = [g for g, _ in v.groups]
+    levels = list(a.severity_order)
+    header = [[("", 1)] + _group_header(v, len(levels)),
+              [(_TERM_STUB if len(a.levels) == 2 else "System organ class", 1)]
+              + [(level.capitalize(), 1) for _ in groups for level in levels]]
+    rows = []
+    for k in v.keys:
+        cells = [pretty(k.row)]
+        for g in groups:
+            for level in levels:
+                cells.append(n_pct(v.get(k.section, k.row, g, f"n_{level}"),
+                                   v.get(k.section, k.row, g, f"pct_{level}")))
+        rows.append(Row(cells, indent=int(k.indent), section=k.indent == 0))
+    notes = [_population_note(plan, a)]
+    if a.records:
+        from ..adam.conditions import describe
+        notes.append(f"Records: {describe(a.records)}.")
+    notes.append(f"n (%): subjects by the highest severity ({a.severity}) of their events in "
+                 "the row (percentage of N); a subject is counted once per system organ class "
+                 "and once per preferred term. Rows as in the table by system organ class and "
+                 f"preferred term, by decreasing frequency in the Total column. Terms as coded in "
+                 f"{' and '.join(a.levels)}.")
+    return header, rows, notes
+
+
 def _severity(plan: Plan, a: Analysis, v: _View) -> tuple[list, list[Row], list[str]]:
     groups = [g for g, _ in v.groups]
     header = [[(f"Severity ({a.severity})", 1)] + _group_header(v)]
@@ -305,15 +348,16 @@ def _severity(plan: Plan, a: Analysis, v: _View) -> tuple[list, list[Row], list[
         rows.append(Row([section] + [""] * len(groups), section=True))
         for k in [k for k in v.keys if k.section == section]:
             op = "events" if section.startswith("Events") else "n"
-            cells = [f"{k.row}, n (%)"] + [n_pct(v.get(section, k.row, g, op),
+            what = "E (%)" if op == "events" else "n (%)"
+            cells = [f"{str(k.row).capitalize()}, {what}"] + [n_pct(v.get(section, k.row, g, op),
                                                  v.get(section, k.row, g, "pct")) for g in groups]
             rows.append(Row(cells, indent=1))
     notes = [_population_note(plan, a)]
     if a.records:
         from ..adam.conditions import describe
         notes.append(f"Records: {describe(a.records)}.")
-    notes.append("Subjects are counted once, at the highest severity of their events "
-                 "(percentage of N); events as a percentage of all events of the group.")
+    notes.append("n (%): subjects, counted once at the highest severity of their events "
+                 "(percentage of N); E (%): events, as a percentage of all events of the group.")
     return header, rows, notes
 
 
@@ -326,12 +370,13 @@ def build_tables(plan: Plan, ard: pd.DataFrame) -> list[Table]:
     for display, analyses in plan.by_display().items():
         a = analyses[0]
         v = _View(ard, a)
-        if a.kind in _KIND:
+        if a.kind == "ae_by_term" and a.severity:
+            header, rows, notes = _term_severity(plan, a, v)
+        elif a.kind in _KIND:
             header, rows, notes = _KIND[a.kind](plan, a, v)
         else:
             header, rows, notes = _counts(plan, a, v, events=a.kind == "ae_overview")
-        software = f" {_software_note()}" if any(x.test or x.interval or x.group_interval
-                                                  for x in analyses) else ""
+        software = f" {_software_note()}" if any(x.methods for x in analyses) else ""
         notes = notes + list(a.footnotes) + [f"Source: {a.dataset}; analysis {a.id}.{software}"]
         s = plan.population(a.population)
         tables.append(Table(display, a.display_id, a.title, s.name, header, rows, notes,
@@ -344,8 +389,8 @@ def result_statement(plan: Plan, ard: pd.DataFrame, a: Analysis) -> str:
     define.xml, the ARS analysis and the README say it in these words)."""
     v = _View(ard, a)
     arms = [g for g, _ in v.groups]
-    visit, test = a.test_visit, a.method("test")
-    if test is None or len(arms) != 2:
+    visit, test = a.test_visit, a.test_method
+    if test is None or visit is None or len(arms) != 2:
         return ""
     level = f"{a.level:.0%} CI"
     if a.kind == "responders":
@@ -359,11 +404,14 @@ def result_statement(plan: Plan, ard: pd.DataFrame, a: Analysis) -> str:
     else:
         parts = []
         for arm in arms:
-            m, n = v.get(visit, "CHG", arm, "mean"), v.get(visit, "CHG", arm, "n")
-            parts.append(f"{pretty(arm)} mean change {num(m)} (n={int(n)})")
+            m = v.get(visit, "CHG", arm, "lsmean" if a.model else "mean")
+            n = v.get(visit, "CHG", arm, "n")
+            what = "LS mean change" if a.model else "mean change"
+            parts.append(f"{pretty(arm)} {what} {num(m)} (n={int(n)})")
         diff, lo, hi = (v.get(visit, "CHG", COMPARISON, op) for op in ("diff", "lcl", "ucl"))
         p = v.get(visit, "CHG", COMPARISON, "p")
-        est = f"difference in means {num(diff)}"
-    ci_text = f" ({level} {num(lo)} to {num(hi)})" if a.method("interval") else ""
+        est = f"difference in LS means {num(diff)}" if a.model else \
+            f"difference in means {num(diff)}"
+    ci_text = f" ({level} {num(lo)} to {num(hi)})" if a.interval_method else ""
     return (f"{a.parameter} at {visit}: {' vs '.join(parts)}; {est}{ci_text}; "
             f"{test.name} P = {pvalue(p)}.")

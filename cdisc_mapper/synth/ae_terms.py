@@ -12,6 +12,9 @@ INFUSION = "infusion"   # starts on an infusion day or the day after; infusion-r
 GENERAL = "general"     # any time during the study
 SERIOUS = "serious"     # serious, not related; only placed on purpose
 
+# the seriousness criteria of the SAE form (CDASH), in the order the form asks them
+CRITERIA = ("AESDTH", "AESLIFE", "AESHOSP", "AESDISAB", "AESCONG", "AESMIE")
+
 
 @dataclass(frozen=True)
 class AeTerm:
@@ -19,6 +22,7 @@ class AeTerm:
     kind: str
     weight: float
     verbatims: tuple[str, ...]
+    criteria: tuple[str, ...] = ()   # the criteria (of CRITERIA) a serious event of it meets
 
 
 TERMS: tuple[AeTerm, ...] = (
@@ -73,6 +77,8 @@ TERMS: tuple[AeTerm, ...] = (
     AeTerm("Conjunctivitis allergic", GENERAL, 0.6,
            ("Allergic conjunctivitis", "Conjunctivitis allergic")),
     AeTerm("Contusion", GENERAL, 0.5, ("Contusion", "bruise on left knee")),
-    AeTerm("Appendicitis", SERIOUS, 1.0, ("Acute appendicitis", "Appendicitis")),
-    AeTerm("Ankle fracture", SERIOUS, 1.0, ("Fracture of right ankle", "Ankle fracture")),
+    AeTerm("Appendicitis", SERIOUS, 1.0, ("Acute appendicitis", "Appendicitis"),
+           ("AESHOSP",)),
+    AeTerm("Ankle fracture", SERIOUS, 1.0, ("Fracture of right ankle", "Ankle fracture"),
+           ("AESHOSP",)),
 )

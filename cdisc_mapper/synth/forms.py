@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .adverse_events import LLT, OUTCOME, RELATION, SEVERITY, AdverseEvents
+from .ae_terms import CRITERIA, TERMS
 from .calendar import MISSING, Calendar, clock_text
 from .design import LOST, MISSED, WITHDRAWN, Design
 from .easi import IGA_TEXT, REGIONS, SIGNS, Skin
@@ -95,6 +96,16 @@ def _ex(d: Drawn, visit_text: np.ndarray) -> pd.DataFrame:
                    "INTRSN": e.reason})
 
 
+def _seriousness(a: AdverseEvents) -> dict[str, np.ndarray]:
+    """The SAE form's criteria: ``Yes``/``No`` on a serious event (the criteria its term meets),
+    not asked (empty) on any other."""
+    out = {}
+    for c in CRITERIA:
+        met = np.array([c in TERMS[t].criteria for t in a.term.tolist()], dtype=bool)
+        out[c] = np.where(a.serious, YES_NO[met.astype(int)], "").astype(object)
+    return out
+
+
 def _ae(d: Drawn, rng: np.random.Generator) -> pd.DataFrame:
     a = d.aes
     ongoing = a.end == MISSING
@@ -104,7 +115,8 @@ def _ae(d: Drawn, rng: np.random.Generator) -> pd.DataFrame:
                    "AEENDAT": d.calendar.text(a.end, a.end_precision),
                    "AEONGO": YES_NO[ongoing.astype(int)],
                    "AESEV": vary_case(SEVERITY[a.severity], rng, 0.08),
-                   "AESER": YES_NO[a.serious.astype(int)], "AEREL": RELATION[a.relation],
+                   "AESER": YES_NO[a.serious.astype(int)], **_seriousness(a),
+                   "AEREL": RELATION[a.relation],
                    "AEACN": a.action, "AEOUT": OUTCOME[a.outcome],
                    "AEIRR": YES_NO[a.irr.astype(int)]})
 
