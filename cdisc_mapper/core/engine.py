@@ -19,7 +19,7 @@ from .frame import ROW, MissingVariable, Unsupported, Work
 from .operations import OPERATIONS, run_operation
 from .operators import OPERATORS
 from .rules import CoreRule
-from .values import ListValue, as_text
+from .values import ListValue, as_text, factorize_text
 
 __all__ = ["Study", "RuleRun", "Finding", "run_rule", "unsupported_parts"]
 
@@ -76,8 +76,9 @@ class Study:
             cols = {}
             for c in ds.data.columns:
                 s = ds.data[c]
-                cols[c] = as_text(s) if isinstance(s.dtype, pd.CategoricalDtype) or \
-                    s.dtype == object else s.reset_index(drop=True)
+                cols[c] = as_text(s).reset_index(drop=True) if isinstance(
+                    s.dtype, (pd.CategoricalDtype, pd.StringDtype)) or s.dtype == object \
+                    else s.reset_index(drop=True)
             df = pd.DataFrame(cols)
             df.index = pd.RangeIndex(len(df))
             df[ROW] = np.arange(len(df))
@@ -258,29 +259,51 @@ def _empties(s: pd.Series) -> tuple[bool, bool]:
 
 
 def _value_frame(study: Study, ds, with_dataset: bool) -> pd.DataFrame:
+    """One row per record and variable (the variable's metadata repeated on its rows), built
+    from the prepared text columns by concatenation: no per-variable frames."""
     data = study.frame(ds.name)
-    parts = []
-    for i, v in enumerate(ds.variables, 1):
-        if v.name not in data.columns:
-            continue
-        txt = as_text(data[v.name])
-        part = pd.DataFrame({"row_number": np.arange(1, len(data) + 1), "variable_name": v.name,
-                             "variable_value": txt.to_numpy(object),
-                             ROW: np.arange(len(data))})
-        part["variable_label"] = v.label
-        part["variable_order_number"] = v.order or i
-        part["variable_size"] = v.length
-        part["variable_data_type"] = v.type
-        part["variable_format"] = v.format
-        part["variable_value_length"] = txt.str.len().to_numpy()
-        parts.append(part)
-    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["row_number", "variable_name", "variable_value", ROW])
+    n = len(data)
+    vs = [(i, v) for i, v in enumerate(ds.variables, 1) if v.name in data.columns]
+    k = len(vs)
+    rows = np.tile(np.arange(n), k)
+
+    def rep(vals, times: int | None = None) -> pd.Series:
+        # per-variable metadata: one small code per row, the values once (categorical)
+        codes, cats = pd.factorize(np.array(vals, dtype=object), use_na_sentinel=True)
+        return pd.Series(pd.Categorical.from_codes(
+            np.repeat(codes.astype(np.int32), n if times is None else times), categories=cats))
+
+    def rep_num(vals) -> pd.Series:
+        return pd.Series(np.repeat(pd.Series(vals).to_numpy(), n))
+
+    texts = [as_text(data[v.name]).to_numpy(object) for _, v in vs]
+    value = np.concatenate(texts) if texts else np.array([], object)
+    lengths = np.concatenate([_text_lengths(t) for t in texts]) if texts else \
+        np.array([], np.int64)
+    cols = {"row_number": pd.Series(rows + 1),
+            "variable_name": rep([v.name for _, v in vs]),
+            "variable_value": pd.Series(value, dtype=object, copy=False),
+            ROW: pd.Series(rows),
+            "variable_label": rep([v.label for _, v in vs]),
+            "variable_order_number": rep_num([v.order or i for i, v in vs]),
+            "variable_size": rep_num([v.length for _, v in vs]),
+            "variable_data_type": rep([v.type for _, v in vs]),
+            "variable_format": rep([v.format for _, v in vs]),
+            "variable_value_length": pd.Series(lengths)}
+    # column by column: one block each, no consolidation copy of the long frame
+    df = pd.DataFrame(index=pd.RangeIndex(len(value)))
+    for c, col in cols.items():
+        df[c] = col
     if with_dataset:
-        for k, val in _meta_dataset_row(study, ds).items():
+        for key, val in _meta_dataset_row(study, ds).items():
             if not isinstance(val, ListValue):
-                df[k] = val
+                df[key] = rep([val], len(df)) if isinstance(val, str) or val is None else val
     return df
+
+
+def _text_lengths(t: np.ndarray) -> np.ndarray:
+    uniq, inv = factorize_text(t)
+    return np.fromiter((len(u) for u in uniq), np.int64, len(uniq))[inv]
 
 
 def _presence_frame(study: Study) -> pd.DataFrame:
