@@ -350,11 +350,15 @@ def _merge(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
     if not targets:
         raise MatchMissing(f"Match Datasets names {name}, which is not in the package")
     other = targets[0]
-    right = study.frame(other.name).drop(columns=[ROW])
     keys = [k.replace("--", ds.domain) for k in keys]
-    missing = [k for k in keys if k not in right.columns or k not in left.columns]
+    rcols = study.frame(other.name).columns
+    missing = [k for k in keys if k not in rcols or k not in left.columns]
     if missing:
         raise MissingVariable(missing[0])
+    right = study.frame(other.name).drop(columns=[ROW])
+    fast = _merge_by_index(study, left, other, keys)
+    if fast is not None:
+        return fast
     rename = {}
     for c in right.columns:
         if c in keys:
@@ -371,6 +375,51 @@ def _merge(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
     kk = [f"__k{i}" for i in range(len(keys))]
     out = lk.merge(rk, on=kk, how="left").drop(columns=kk)
     return out
+
+
+def _merge_by_index(study: Study, left: pd.DataFrame, other, keys: list[str]):
+    """The left join of :func:`_merge` (the other dataset's variables as ``OTHER.NAME`` and,
+    where the frame lacks them, as ``NAME``), computed on the key columns alone and then
+    gathered column by column: no copy of either whole frame.  None where a name of the result
+    would clash (the general merge then runs)."""
+    rf = study.frame(other.name)
+    rcols = [c for c in rf.columns if c != ROW and c not in keys]
+    qual = [f"{other.name}.{c}" for c in rcols]
+    plain = [c for c in rcols if c not in left.columns]
+    if not keys or set(qual) & set(left.columns) or len(set(qual) | set(plain)) != \
+            len(qual) + len(plain):
+        return None
+    kk = [f"__k{i}" for i in range(len(keys))]
+    lk = pd.DataFrame({k: _norm_key(left[c]).to_numpy(object) for k, c in zip(kk, keys)})
+    lk["__l"] = np.arange(len(left))
+    rk = pd.DataFrame({k: _study_norm_key(study, other.name, c) for k, c in zip(kk, keys)})
+    rk["__r"] = np.arange(len(rf))
+    m = lk.merge(rk, on=kk, how="left")
+    li = m["__l"].to_numpy()
+    ri = m["__r"].to_numpy()
+    missing = np.isnan(ri) if ri.dtype.kind == "f" else np.zeros(len(ri), bool)
+    ri = np.where(missing, -1, ri).astype(np.int64)
+    same_rows = len(li) == len(left) and bool((li == np.arange(len(left))).all())
+    cols: dict[str, pd.Series] = {}
+    for c in left.columns:
+        s = left[c] if same_rows else left[c].take(li)
+        cols[c] = s.reset_index(drop=True)
+    fill = bool(missing.any())
+    for c, q in zip(rcols, qual):
+        arr = rf[c].to_numpy()
+        got = pd.api.extensions.take(arr, ri, allow_fill=fill)
+        cols[q] = pd.Series(got, dtype=got.dtype, copy=False)
+        if c in plain:
+            cols[c] = cols[q]
+    order = list(left.columns) + qual + plain
+    return pd.DataFrame({c: cols[c] for c in order})
+
+
+def _study_norm_key(study: Study, name: str, col: str) -> np.ndarray:
+    key = ("norm", name, col)
+    if key not in study.cache:
+        study.cache[key] = _norm_key(study.frame(name)[col]).to_numpy(object)
+    return study.cache[key]
 
 
 def _merge_parent(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
