@@ -389,30 +389,41 @@ def _merge_by_index(study: Study, left: pd.DataFrame, other, keys: list[str]):
     if not keys or set(qual) & set(left.columns) or len(set(qual) | set(plain)) != \
             len(qual) + len(plain):
         return None
-    kk = [f"__k{i}" for i in range(len(keys))]
-    lk = pd.DataFrame({k: _norm_key(left[c]).to_numpy(object) for k, c in zip(kk, keys)})
-    lk["__l"] = np.arange(len(left))
-    rk = pd.DataFrame({k: _study_norm_key(study, other.name, c) for k, c in zip(kk, keys)})
-    rk["__r"] = np.arange(len(rf))
-    m = lk.merge(rk, on=kk, how="left")
-    li = m["__l"].to_numpy()
-    ri = m["__r"].to_numpy()
-    missing = np.isnan(ri) if ri.dtype.kind == "f" else np.zeros(len(ri), bool)
-    ri = np.where(missing, -1, ri).astype(np.int64)
-    same_rows = len(li) == len(left) and bool((li == np.arange(len(left))).all())
-    cols: dict[str, pd.Series] = {}
-    for c in left.columns:
-        s = left[c] if same_rows else left[c].take(li)
-        cols[c] = s.reset_index(drop=True)
-    fill = bool(missing.any())
-    for c, q in zip(rcols, qual):
-        arr = rf[c].to_numpy()
-        got = pd.api.extensions.take(arr, ri, allow_fill=fill)
-        cols[q] = pd.Series(got, dtype=got.dtype, copy=False)
-        if c in plain:
-            cols[c] = cols[q]
-    order = list(left.columns) + qual + plain
-    return pd.DataFrame({c: cols[c] for c in order})
+    nl, nr = len(left), len(rf)
+    lcode = np.zeros(nl, np.int64)
+    rcode = np.zeros(nr, np.int64)
+    for c in keys:
+        codes, _ = pd.factorize(np.concatenate([_norm_key(left[c]).to_numpy(object),
+                                                _study_norm_key(study, other.name, c)]))
+        pair, _ = pd.factorize(np.concatenate([lcode, rcode]) * (int(codes.max(initial=0)) + 1)
+                               + codes)
+        lcode, rcode = pair[:nl], pair[nl:]
+    if len(np.unique(rcode)) == nr:
+        # each key names at most one record of the other dataset: one row per record
+        pos = np.full(int(max(lcode.max(initial=0), rcode.max(initial=0))) + 1, -1, np.int64)
+        pos[rcode] = np.arange(nr)
+        li, ri = np.arange(nl), pos[lcode]
+    else:
+        lk = pd.DataFrame({"k": pd.Series(lcode), "__l": np.arange(nl)})
+        rk = pd.DataFrame({"k": pd.Series(rcode), "__r": np.arange(nr)})
+        m = lk.merge(rk, on="k", how="left")
+        li = m["__l"].to_numpy()
+        r = m["__r"].to_numpy()
+        ri = np.where(np.isnan(r), -1, r).astype(np.int64) if r.dtype.kind == "f" else \
+            r.astype(np.int64)
+    missing = ri < 0
+    src = rf[rcols]
+    if missing.any():
+        src = pd.concat([src, pd.DataFrame({c: [np.nan] for c in rcols}).astype(
+            {c: object for c in rcols if src[c].dtype == object})], ignore_index=True)
+        ri = np.where(missing, nr, ri)
+    taken = src.take(ri).reset_index(drop=True)
+    lpart = left.reset_index(drop=True) if len(li) == nl and (li == np.arange(nl)).all() \
+        else left.take(li).reset_index(drop=True)
+    parts = [lpart, taken.set_axis(qual, axis=1)]
+    if plain:
+        parts.append(taken[plain])
+    return pd.concat(parts, axis=1)
 
 
 def _study_norm_key(study: Study, name: str, col: str) -> np.ndarray:
