@@ -276,10 +276,14 @@ def _value_frame(study: Study, ds, with_dataset: bool) -> pd.DataFrame:
     def rep_num(vals) -> pd.Series:
         return pd.Series(np.repeat(pd.Series(vals).to_numpy(), n))
 
-    texts = [as_text(data[v.name]).to_numpy(object) for _, v in vs]
-    value = np.concatenate(texts) if texts else np.array([], object)
-    lengths = np.concatenate([_text_lengths(t) for t in texts]) if texts else \
-        np.array([], np.int64)
+    key = ("values", ds.name)
+    if key not in study.cache:
+        # the dataset's values as one text column and their lengths, shared by every Value
+        # Check rule
+        texts = [as_text(data[v.name]).to_numpy(object) for _, v in vs]
+        value = np.concatenate(texts) if texts else np.array([], object)
+        study.cache[key] = (value, _text_lengths(value))
+    value, lengths = study.cache[key]
     cols = {"row_number": pd.Series(rows + 1),
             "variable_name": rep([v.name for _, v in vs]),
             "variable_value": pd.Series(value, dtype=object, copy=False),
@@ -289,7 +293,7 @@ def _value_frame(study: Study, ds, with_dataset: bool) -> pd.DataFrame:
             "variable_size": rep_num([v.length for _, v in vs]),
             "variable_data_type": rep([v.type for _, v in vs]),
             "variable_format": rep([v.format for _, v in vs]),
-            "variable_value_length": pd.Series(lengths)}
+            "variable_value_length": pd.Series(lengths.astype(np.int64))}
     # column by column: one block each, no consolidation copy of the long frame
     df = pd.DataFrame(index=pd.RangeIndex(len(value)))
     for c, col in cols.items():
@@ -303,7 +307,7 @@ def _value_frame(study: Study, ds, with_dataset: bool) -> pd.DataFrame:
 
 def _text_lengths(t: np.ndarray) -> np.ndarray:
     uniq, inv = factorize_text(t)
-    return np.fromiter((len(u) for u in uniq), np.int64, len(uniq))[inv]
+    return np.fromiter((len(u) for u in uniq), np.int32, len(uniq))[inv]
 
 
 def _presence_frame(study: Study) -> pd.DataFrame:
