@@ -437,6 +437,16 @@ def _study_norm_key(study: Study, name: str, col: str) -> np.ndarray:
     return study.cache[key]
 
 
+def _parent_datasets(study: Study, dom: str, ds) -> list:
+    """The datasets a child record's RDOMAIN names.  A domain split into several datasets
+    (LBCH, LBHE, LBUR for LB) is searched in each, except that the SUPP-- of one split dataset
+    (SUPPLBHE) belongs to that dataset (LBHE)."""
+    found = _find_datasets(study, dom, ds)
+    own = ds.name[4:] if ds.name.startswith("SUPP") else ""
+    mine = [d for d in found if d.name == own]
+    return mine or found
+
+
 def _merge_parent(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
     """The dataset is a child (SUPP--, CO, RELREC): each record is joined with the parent record
     that its RDOMAIN/USUBJID/IDVAR/IDVARVAL point to; the parent's variables join the frame."""
@@ -449,31 +459,33 @@ def _merge_parent(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFr
     rdom = as_text(left["RDOMAIN"])
     added: dict[str, np.ndarray] = {}
     for (dom, var), rows in left.groupby([rdom, idvar], sort=False).groups.items():
-        parents = _find_datasets(study, dom, ds) if dom else []
-        if not parents:
-            continue
-        pf = study.frame(parents[0].name)
-        rows = np.asarray(rows)
-        sub = pd.DataFrame({"u": as_text(left.loc[rows, "USUBJID"]).to_numpy(object)
-                            if "USUBJID" in left.columns else "",
-                            "v": idval.loc[rows].to_numpy(object) if var else "",
-                            "_i": rows})
-        if var and var not in pf.columns:
-            continue
-        right = pd.DataFrame({"u": as_text(pf["USUBJID"]).to_numpy(object)
-                              if "USUBJID" in pf.columns else "",
-                              "v": _norm_key(pf[var]).to_numpy(object) if var else ""})
-        right["_p"] = np.arange(len(pf))
-        right = right.drop_duplicates(["u", "v"])
-        m = sub.merge(right, on=["u", "v"], how="left")
-        hit = m["_p"].notna().to_numpy()
-        for c in pf.columns:
-            if c == ROW:
+        parents = _parent_datasets(study, dom, ds) if dom else []
+        pending = np.asarray(rows)
+        for parent in parents:
+            pf = study.frame(parent.name)
+            if var and var not in pf.columns:
                 continue
-            arr = added.setdefault(c, np.full(len(left), None, object))
-            vals = pf[c].to_numpy(object)
-            idx = m["_i"].to_numpy()[hit]
-            arr[idx] = vals[m["_p"].to_numpy()[hit].astype(int)]
+            sub = pd.DataFrame({"u": as_text(left.loc[pending, "USUBJID"]).to_numpy(object)
+                                if "USUBJID" in left.columns else "",
+                                "v": idval.loc[pending].to_numpy(object) if var else "",
+                                "_i": pending})
+            right = pd.DataFrame({"u": as_text(pf["USUBJID"]).to_numpy(object)
+                                  if "USUBJID" in pf.columns else "",
+                                  "v": _norm_key(pf[var]).to_numpy(object) if var else ""})
+            right["_p"] = np.arange(len(pf))
+            right = right.drop_duplicates(["u", "v"])
+            m = sub.merge(right, on=["u", "v"], how="left")
+            hit = m["_p"].notna().to_numpy()
+            for c in pf.columns:
+                if c == ROW:
+                    continue
+                arr = added.setdefault(c, np.full(len(left), None, object))
+                vals = pf[c].to_numpy(object)
+                idx = m["_i"].to_numpy()[hit]
+                arr[idx] = vals[m["_p"].to_numpy()[hit].astype(int)]
+            pending = m["_i"].to_numpy()[~hit]
+            if not len(pending):
+                break
     for c, arr in added.items():
         if c in out.columns:
             out[f"{c}.parent"] = arr
