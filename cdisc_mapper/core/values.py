@@ -112,8 +112,17 @@ def factorize_text(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(uniq, dtype=object), codes
 
 
+def _num_text15(v: float) -> str:
+    """A number at 15 significant digits, the precision a double keeps through decimal text:
+    ``8.549999999999999`` (8.55 read back from an XPT file's IBM float) is ``8.55``."""
+    if v in (float("inf"), float("-inf")) or float(v).is_integer():
+        return _num_text(v)
+    return _num_text(float(f"{v:.15g}"))
+
+
 def norm_text(s: pd.Series) -> pd.Series:
-    """Text for type-insensitive comparison: trimmed, numbers in one form (``200.0`` = ``200``)."""
+    """Text for type-insensitive comparison: trimmed, numbers in one form (``200.0`` = ``200``,
+    and at 15 significant digits, so that binary noise of a stored number is not a difference)."""
     t = as_text(s)
     uniq, inv = factorize_text(t.to_numpy(dtype=object))
     out = []
@@ -121,7 +130,7 @@ def norm_text(s: pd.Series) -> pd.Series:
         v = u.strip()
         try:
             f = float(v)
-            v = _num_text(f) if f == f else v
+            v = _num_text15(f) if f == f else v
         except ValueError:
             pass
         out.append(v)
