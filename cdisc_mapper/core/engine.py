@@ -258,12 +258,18 @@ def _empties(s: pd.Series) -> tuple[bool, bool]:
     return bool(m.any()), bool(m.all())
 
 
-def _value_frame(study: Study, ds, with_dataset: bool) -> pd.DataFrame:
+def _value_variables(study: Study, ds) -> list:
+    data = study.frame(ds.name)
+    return [(i, v) for i, v in enumerate(ds.variables, 1) if v.name in data.columns]
+
+
+def _value_frame(study: Study, ds, with_dataset: bool, part: list | None = None) -> pd.DataFrame:
     """One row per record and variable (the variable's metadata repeated on its rows), built
-    from the prepared text columns by concatenation: no per-variable frames."""
+    from the prepared text columns by concatenation: no per-variable frames.  ``part``: only
+    these (order, variable) pairs (a slice of a large dataset)."""
     data = study.frame(ds.name)
     n = len(data)
-    vs = [(i, v) for i, v in enumerate(ds.variables, 1) if v.name in data.columns]
+    vs = part if part is not None else _value_variables(study, ds)
     k = len(vs)
     rows = np.tile(np.arange(n), k)
 
@@ -277,6 +283,11 @@ def _value_frame(study: Study, ds, with_dataset: bool) -> pd.DataFrame:
         return pd.Series(np.repeat(pd.Series(vals).to_numpy(), n))
 
     key = ("values", ds.name)
+    if part is not None:
+        texts = [as_text(data[v.name]).to_numpy(object) for _, v in vs]
+        value = np.concatenate(texts) if texts else np.array([], object)
+        study.cache[("part", ds.name)] = (value, _text_lengths(value))
+        key = ("part", ds.name)
     if key not in study.cache:
         # the dataset's values as one text column and their lengths, shared by every Value
         # Check rule
@@ -593,7 +604,74 @@ def _outputs(rule: CoreRule, w: Work, rows: np.ndarray) -> tuple[tuple[str, ...]
     return names, values
 
 
+# Value Check rules build one row per record and variable; above this many rows a dataset is
+# checked in slices of its variables, when every condition of the Check looks at its own row only
+VALUE_ROWS_AT_ONCE = 4_000_000
+_ROWWISE = {"exists", "not_exists", "empty", "non_empty", "equal_to", "not_equal_to",
+            "equal_to_case_insensitive", "not_equal_to_case_insensitive", "less_than",
+            "less_than_or_equal_to", "greater_than", "greater_than_or_equal_to",
+            "date_equal_to", "date_not_equal_to", "date_less_than", "date_less_than_or_equal_to",
+            "date_greater_than", "date_greater_than_or_equal_to", "is_complete_date",
+            "is_incomplete_date", "invalid_date", "invalid_duration", "matches_regex",
+            "not_matches_regex", "prefix_matches_regex", "not_prefix_matches_regex",
+            "suffix_matches_regex", "not_suffix_matches_regex", "prefix_equal_to",
+            "suffix_equal_to", "prefix_not_equal_to", "suffix_not_equal_to", "starts_with",
+            "ends_with", "longer_than", "longer_than_or_equal_to", "shorter_than",
+            "shorter_than_or_equal_to", "has_equal_length", "has_not_equal_length",
+            "is_contained_by", "is_not_contained_by", "is_contained_by_case_insensitive",
+            "is_not_contained_by_case_insensitive"}
+
+
+def _rowwise(rule: CoreRule) -> bool:
+    """Whether each row's result depends on that row alone (and on whole-dataset Operations)."""
+    if any(o.get("group") for o in rule.operations):
+        return False
+    for c in _conditions(rule.check):
+        if c.get("operator") not in _ROWWISE:
+            return False
+        v = c.get("value")
+        if c["operator"].startswith("is_") and "contained" in c["operator"] and \
+                isinstance(v, str) and not v.startswith("$"):
+            return False          # membership in another column's values: not row by row
+    return True
+
+
+def _run_value_slices(rule: CoreRule, study: Study, ds) -> list[Finding] | None:
+    vs = _value_variables(study, ds)
+    n = len(study.frame(ds.name))
+    if n * len(vs) <= VALUE_ROWS_AT_ONCE or not _rowwise(rule):
+        return None
+    step = max(1, VALUE_ROWS_AT_ONCE // max(n, 1))
+    first: dict = {}
+    try:
+        for i in range(0, len(vs), step):
+            df = _value_frame(study, ds, rule.rule_type.endswith("Dataset Metadata"),
+                              vs[i:i + step])
+            w = Work(df, study.prefix(ds))
+            _set_domain(w, ds)
+            for op in rule.operations:
+                w.ops[op["id"]] = run_operation(op, study, ds, w)
+            found = _findings(rule, study, ds.name, w, evaluate(rule.check, w))
+            if found and rule.sensitivity != "Record":
+                return found
+            for f in found:
+                first.setdefault(f.record, f)
+    finally:
+        study.cache.pop(("part", ds.name), None)
+    return [first[r] for r in sorted(first)]
+
+
+def _set_domain(w: Work, ds) -> None:
+    if "DOMAIN" in ds.data.columns:
+        vals = [v for v in pd.unique(as_text(ds.data["DOMAIN"])) if v]
+        w.domain = vals[0] if len(vals) == 1 else ""
+
+
 def _run_dataset(rule: CoreRule, study: Study, ds) -> list[Finding]:
+    if rule.rule_type.startswith("Value Check"):
+        sliced = _run_value_slices(rule, study, ds)
+        if sliced is not None:
+            return sliced
     df = _frame_for(rule, study, ds)
     if rule.rule_type == "Record Data":
         for spec in rule.match:
