@@ -2,6 +2,7 @@
 
     python benchmarks/validate_large.py                     # 10,000 subjects + CORE comparison
     python benchmarks/validate_large.py --subjects 2000 --core-subjects 0
+    python benchmarks/validate_large.py --core-subjects 0 --core-rules RULES  # with CORE rules
 
 For each size the synthetic study (phase 2 design) is generated and converted to SDTM, then
 validated in a fresh process, so that the peak resident memory printed is the validator's own
@@ -36,12 +37,12 @@ def _convert(work: Path, subjects: int) -> tuple[Path, int, float]:
     return res.out_dir / "tabulations" / "sdtm", res.records, time.perf_counter() - t0
 
 
-def _validate_child(folder: str, reports: str | None) -> None:
+def _validate_child(folder: str, reports: str | None, core_rules: list[str]) -> None:
     """Run in a fresh process: validate and print one JSON line of figures."""
     from cdisc_mapper.validate import peak_rss_mb, validate
 
     t0 = time.perf_counter()
-    r = validate(folder)
+    r = validate(folder, core_rules=core_rules)
     seconds = time.perf_counter() - t0
     t1 = time.perf_counter()
     if reports:
@@ -50,11 +51,15 @@ def _validate_child(folder: str, reports: str | None) -> None:
                       "records": r.package.records, "datasets": len(r.package.datasets),
                       "load": r.timings.get("load"), "rules": r.timings.get("rules"),
                       "rules_run": sum(s.status in ("passed", "issues") for s in r.statuses),
+                      "core_rules": sum(s.rule.id.startswith("CORE-") and
+                                        s.status in ("passed", "issues") for s in r.statuses),
                       "counts": r.counts(), "peak_mb": peak_rss_mb()}))
 
 
-def _measure(folder: Path, reports: Path | None) -> dict:
+def _measure(folder: Path, reports: Path | None, core_rules: list[str]) -> dict:
     cmd = [sys.executable, __file__, "--child", str(folder)]
+    for c in core_rules:
+        cmd += ["--core-rules", c]
     if reports is not None:
         cmd += ["--child-reports", str(reports)]
     env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -73,11 +78,13 @@ def main() -> int:
                                                           "and worst are printed)")
     ap.add_argument("--reports", action="store_true", help="also time writing all reports")
     ap.add_argument("--keep", action="store_true", help="keep the generated packages")
+    ap.add_argument("--core-rules", action="append", default=[], metavar="DIR",
+                    help="also run the CORE rules in DIR (repeatable), as validate --core-rules")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--child-reports", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        _validate_child(args.child, args.child_reports)
+        _validate_child(args.child, args.child_reports, args.core_rules)
         return 0
 
     sizes = [n for n in (args.subjects, args.core_subjects) if n]
@@ -87,7 +94,8 @@ def main() -> int:
         for n in sizes:
             folder, records, t_conv = _convert(work / f"n{n}", n)
             size = sum(f.stat().st_size for f in folder.glob("*.xpt")) / 1e6
-            runs = [_measure(folder, (work / f"rep{n}") if args.reports else None)
+            runs = [_measure(folder, (work / f"rep{n}") if args.reports else None,
+                             args.core_rules)
                     for _ in range(max(1, args.repeat))]
             best = min(runs, key=lambda r: r["seconds"])
             worst = max(runs, key=lambda r: r["seconds"])
@@ -96,7 +104,7 @@ def main() -> int:
                   f"{size:,.0f} MB of XPT")
             print(f"validation          {best['seconds']:.1f} s best, {worst['seconds']:.1f} s worst"
                   f" of {len(runs)} (load {best['load']:.1f} s, {best['rules_run']} rules "
-                  f"{best['rules']:.1f} s)")
+                  f"{best['rules']:.1f} s; {best['core_rules']} of them CORE rules)")
             print(f"records per second  {best['records'] / best['seconds']:,.0f}")
             print(f"peak memory (RSS)   {max(r['peak_mb'] for r in runs):,.0f} MB")
             print(f"findings            {best['counts']}")

@@ -3,7 +3,9 @@
     python benchmarks/validate_pilot.py PACKAGE --core-rules RULES [--compare CORE_RESULT.json]
 
 Prints wall time, peak memory and, with --compare (CORE's JSON report summary: issue_summary with
-core_id, dataset, issues), the per-rule comparison of finding counts.
+core_id, dataset, issues), the per-rule comparison of finding counts (compare_core.py classifies
+each difference: split datasets, rules not given, skipped, explained).  Measure with
+``/usr/bin/time -v`` for the peak resident memory of the whole process.
 """
 
 from __future__ import annotations

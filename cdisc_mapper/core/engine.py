@@ -20,7 +20,7 @@ from .frame import ROW, MissingVariable, Unsupported, Work
 from .operations import OPERATIONS, run_operation
 from .operators import OPERATORS
 from .rules import CoreRule
-from .values import ListValue, as_text
+from .values import ListValue, as_text, factorize_text
 
 __all__ = ["Study", "RuleRun", "Finding", "run_rule", "unsupported_parts"]
 
@@ -79,8 +79,9 @@ class Study:
             cols = {}
             for c in ds.data.columns:
                 s = ds.data[c]
-                cols[c] = as_text(s) if isinstance(s.dtype, pd.CategoricalDtype) or \
-                    s.dtype == object else s.reset_index(drop=True)
+                cols[c] = as_text(s).reset_index(drop=True) if isinstance(
+                    s.dtype, (pd.CategoricalDtype, pd.StringDtype)) or s.dtype == object \
+                    else s.reset_index(drop=True)
             df = pd.DataFrame(cols)
             df.index = pd.RangeIndex(len(df))
             df[ROW] = np.arange(len(df))
@@ -278,30 +279,67 @@ def _empties(s: pd.Series) -> tuple[bool, bool]:
     return bool(m.any()), bool(m.all())
 
 
-def _value_frame(study: Study, ds, with_dataset: bool) -> pd.DataFrame:
+def _value_variables(study: Study, ds) -> list:
     data = study.frame(ds.name)
-    parts = []
-    for i, v in enumerate(ds.variables, 1):
-        if v.name not in data.columns:
-            continue
-        txt = as_text(data[v.name])
-        part = pd.DataFrame({"row_number": np.arange(1, len(data) + 1), "variable_name": v.name,
-                             "variable_value": txt.to_numpy(object),
-                             ROW: np.arange(len(data))})
-        part["variable_label"] = v.label
-        part["variable_order_number"] = v.order or i
-        part["variable_size"] = v.length
-        part["variable_data_type"] = v.type
-        part["variable_format"] = v.format
-        part["variable_value_length"] = txt.str.len().to_numpy()
-        parts.append(part)
-    df = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
-        columns=["row_number", "variable_name", "variable_value", ROW])
+    return [(i, v) for i, v in enumerate(ds.variables, 1) if v.name in data.columns]
+
+
+def _value_frame(study: Study, ds, with_dataset: bool, part: list | None = None) -> pd.DataFrame:
+    """One row per record and variable (the variable's metadata repeated on its rows), built
+    from the prepared text columns by concatenation: no per-variable frames.  ``part``: only
+    these (order, variable) pairs (a slice of a large dataset)."""
+    data = study.frame(ds.name)
+    n = len(data)
+    vs = part if part is not None else _value_variables(study, ds)
+    k = len(vs)
+    rows = np.tile(np.arange(n), k)
+
+    def rep(vals, times: int | None = None) -> pd.Series:
+        # per-variable metadata: one small code per row, the values once (categorical)
+        codes, cats = pd.factorize(np.array(vals, dtype=object), use_na_sentinel=True)
+        return pd.Series(pd.Categorical.from_codes(
+            np.repeat(codes.astype(np.int32), n if times is None else times), categories=cats))
+
+    def rep_num(vals) -> pd.Series:
+        return pd.Series(np.repeat(pd.Series(vals).to_numpy(), n))
+
+    key = ("values", ds.name)
+    if part is not None:
+        texts = [as_text(data[v.name]).to_numpy(object) for _, v in vs]
+        value = np.concatenate(texts) if texts else np.array([], object)
+        study.cache[("part", ds.name)] = (value, _text_lengths(value))
+        key = ("part", ds.name)
+    if key not in study.cache:
+        # the dataset's values as one text column and their lengths, shared by every Value
+        # Check rule
+        texts = [as_text(data[v.name]).to_numpy(object) for _, v in vs]
+        value = np.concatenate(texts) if texts else np.array([], object)
+        study.cache[key] = (value, _text_lengths(value))
+    value, lengths = study.cache[key]
+    cols = {"row_number": pd.Series(rows + 1),
+            "variable_name": rep([v.name for _, v in vs]),
+            "variable_value": pd.Series(value, dtype=object, copy=False),
+            ROW: pd.Series(rows),
+            "variable_label": rep([v.label for _, v in vs]),
+            "variable_order_number": rep_num([v.order or i for i, v in vs]),
+            "variable_size": rep_num([v.length for _, v in vs]),
+            "variable_data_type": rep([v.type for _, v in vs]),
+            "variable_format": rep([v.format for _, v in vs]),
+            "variable_value_length": pd.Series(lengths.astype(np.int64))}
+    # column by column: one block each, no consolidation copy of the long frame
+    df = pd.DataFrame(index=pd.RangeIndex(len(value)))
+    for c, col in cols.items():
+        df[c] = col
     if with_dataset:
-        for k, val in _meta_dataset_row(study, ds).items():
+        for key, val in _meta_dataset_row(study, ds).items():
             if not isinstance(val, ListValue):
-                df[k] = val
+                df[key] = rep([val], len(df)) if isinstance(val, str) or val is None else val
     return df
+
+
+def _text_lengths(t: np.ndarray) -> np.ndarray:
+    uniq, inv = factorize_text(t)
+    return np.fromiter((len(u) for u in uniq), np.int32, len(uniq))[inv]
 
 
 def _presence_frame(study: Study) -> pd.DataFrame:
@@ -350,11 +388,15 @@ def _merge(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
     other = targets[0]
     if other.name.startswith(("SUPP", "SQ")) and not ds.name.startswith(("SUPP", "SQ")):
         return _merge_supp(study, left, other, keys)
-    right = study.frame(other.name).drop(columns=[ROW])
     keys = [k.replace("--", ds.domain) for k in keys]
-    missing = [k for k in keys if k not in right.columns or k not in left.columns]
+    rcols = study.frame(other.name).columns
+    missing = [k for k in keys if k not in rcols or k not in left.columns]
     if missing:
         raise MissingVariable(missing[0])
+    right = study.frame(other.name).drop(columns=[ROW])
+    fast = _merge_by_index(study, left, other, keys)
+    if fast is not None:
+        return fast
     rename = {}
     for c in right.columns:
         if c in keys:
@@ -417,6 +459,72 @@ def _merge_supp(study: Study, left: pd.DataFrame, supp, keys: list[str]) -> pd.D
     return out
 
 
+def _merge_by_index(study: Study, left: pd.DataFrame, other, keys: list[str]):
+    """The left join of :func:`_merge` (the other dataset's variables as ``OTHER.NAME`` and,
+    where the frame lacks them, as ``NAME``), computed on the key columns alone and then
+    gathered column by column: no copy of either whole frame.  None where a name of the result
+    would clash (the general merge then runs)."""
+    rf = study.frame(other.name)
+    rcols = [c for c in rf.columns if c != ROW and c not in keys]
+    qual = [f"{other.name}.{c}" for c in rcols]
+    plain = [c for c in rcols if c not in left.columns]
+    if not keys or set(qual) & set(left.columns) or len(set(qual) | set(plain)) != \
+            len(qual) + len(plain):
+        return None
+    nl, nr = len(left), len(rf)
+    lcode = np.zeros(nl, np.int64)
+    rcode = np.zeros(nr, np.int64)
+    for c in keys:
+        codes, _ = pd.factorize(np.concatenate([_norm_key(left[c]).to_numpy(object),
+                                                _study_norm_key(study, other.name, c)]))
+        pair, _ = pd.factorize(np.concatenate([lcode, rcode]) * (int(codes.max(initial=0)) + 1)
+                               + codes)
+        lcode, rcode = pair[:nl], pair[nl:]
+    if len(np.unique(rcode)) == nr:
+        # each key names at most one record of the other dataset: one row per record
+        pos = np.full(int(max(lcode.max(initial=0), rcode.max(initial=0))) + 1, -1, np.int64)
+        pos[rcode] = np.arange(nr)
+        li, ri = np.arange(nl), pos[lcode]
+    else:
+        lk = pd.DataFrame({"k": pd.Series(lcode), "__l": np.arange(nl)})
+        rk = pd.DataFrame({"k": pd.Series(rcode), "__r": np.arange(nr)})
+        m = lk.merge(rk, on="k", how="left")
+        li = m["__l"].to_numpy()
+        r = m["__r"].to_numpy()
+        ri = np.where(np.isnan(r), -1, r).astype(np.int64) if r.dtype.kind == "f" else \
+            r.astype(np.int64)
+    missing = ri < 0
+    src = rf[rcols]
+    if missing.any():
+        src = pd.concat([src, pd.DataFrame({c: [np.nan] for c in rcols}).astype(
+            {c: object for c in rcols if src[c].dtype == object})], ignore_index=True)
+        ri = np.where(missing, nr, ri)
+    taken = src.take(ri).reset_index(drop=True)
+    lpart = left.reset_index(drop=True) if len(li) == nl and (li == np.arange(nl)).all() \
+        else left.take(li).reset_index(drop=True)
+    parts = [lpart, taken.set_axis(qual, axis=1)]
+    if plain:
+        parts.append(taken[plain])
+    return pd.concat(parts, axis=1)
+
+
+def _study_norm_key(study: Study, name: str, col: str) -> np.ndarray:
+    key = ("norm", name, col)
+    if key not in study.cache:
+        study.cache[key] = _norm_key(study.frame(name)[col]).to_numpy(object)
+    return study.cache[key]
+
+
+def _parent_datasets(study: Study, dom: str, ds) -> list:
+    """The datasets a child record's RDOMAIN names.  A domain split into several datasets
+    (LBCH, LBHE, LBUR for LB) is searched in each, except that the SUPP-- of one split dataset
+    (SUPPLBHE) belongs to that dataset (LBHE)."""
+    found = _find_datasets(study, dom, ds)
+    own = ds.name[4:] if ds.name.startswith("SUPP") else ""
+    mine = [d for d in found if d.name == own]
+    return mine or found
+
+
 def _merge_parent(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFrame:
     """The dataset is a child (SUPP--, CO, RELREC): each record is joined with the parent record
     that its RDOMAIN/USUBJID/IDVAR/IDVARVAL point to; the parent's variables join the frame."""
@@ -429,31 +537,33 @@ def _merge_parent(study: Study, left: pd.DataFrame, ds, spec: dict) -> pd.DataFr
     rdom = as_text(left["RDOMAIN"])
     added: dict[str, np.ndarray] = {}
     for (dom, var), rows in left.groupby([rdom, idvar], sort=False).groups.items():
-        parents = _find_datasets(study, dom, ds) if dom else []
-        if not parents:
-            continue
-        pf = study.frame(parents[0].name)
-        rows = np.asarray(rows)
-        sub = pd.DataFrame({"u": as_text(left.loc[rows, "USUBJID"]).to_numpy(object)
-                            if "USUBJID" in left.columns else "",
-                            "v": idval.loc[rows].to_numpy(object) if var else "",
-                            "_i": rows})
-        if var and var not in pf.columns:
-            continue
-        right = pd.DataFrame({"u": as_text(pf["USUBJID"]).to_numpy(object)
-                              if "USUBJID" in pf.columns else "",
-                              "v": _norm_key(pf[var]).to_numpy(object) if var else ""})
-        right["_p"] = np.arange(len(pf))
-        right = right.drop_duplicates(["u", "v"])
-        m = sub.merge(right, on=["u", "v"], how="left")
-        hit = m["_p"].notna().to_numpy()
-        for c in pf.columns:
-            if c == ROW:
+        parents = _parent_datasets(study, dom, ds) if dom else []
+        pending = np.asarray(rows)
+        for parent in parents:
+            pf = study.frame(parent.name)
+            if var and var not in pf.columns:
                 continue
-            arr = added.setdefault(c, np.full(len(left), None, object))
-            vals = pf[c].to_numpy(object)
-            idx = m["_i"].to_numpy()[hit]
-            arr[idx] = vals[m["_p"].to_numpy()[hit].astype(int)]
+            sub = pd.DataFrame({"u": as_text(left.loc[pending, "USUBJID"]).to_numpy(object)
+                                if "USUBJID" in left.columns else "",
+                                "v": idval.loc[pending].to_numpy(object) if var else "",
+                                "_i": pending})
+            right = pd.DataFrame({"u": as_text(pf["USUBJID"]).to_numpy(object)
+                                  if "USUBJID" in pf.columns else "",
+                                  "v": _norm_key(pf[var]).to_numpy(object) if var else ""})
+            right["_p"] = np.arange(len(pf))
+            right = right.drop_duplicates(["u", "v"])
+            m = sub.merge(right, on=["u", "v"], how="left")
+            hit = m["_p"].notna().to_numpy()
+            for c in pf.columns:
+                if c == ROW:
+                    continue
+                arr = added.setdefault(c, np.full(len(left), None, object))
+                vals = pf[c].to_numpy(object)
+                idx = m["_i"].to_numpy()[hit]
+                arr[idx] = vals[m["_p"].to_numpy()[hit].astype(int)]
+            pending = m["_i"].to_numpy()[~hit]
+            if not len(pending):
+                break
     for c, arr in added.items():
         if c in out.columns:
             out[f"{c}.parent"] = arr
@@ -581,7 +691,74 @@ def _outputs(rule: CoreRule, w: Work, rows: np.ndarray) -> tuple[tuple[str, ...]
     return names, values
 
 
+# Value Check rules build one row per record and variable; above this many rows a dataset is
+# checked in slices of its variables, when every condition of the Check looks at its own row only
+VALUE_ROWS_AT_ONCE = 4_000_000
+_ROWWISE = {"exists", "not_exists", "empty", "non_empty", "equal_to", "not_equal_to",
+            "equal_to_case_insensitive", "not_equal_to_case_insensitive", "less_than",
+            "less_than_or_equal_to", "greater_than", "greater_than_or_equal_to",
+            "date_equal_to", "date_not_equal_to", "date_less_than", "date_less_than_or_equal_to",
+            "date_greater_than", "date_greater_than_or_equal_to", "is_complete_date",
+            "is_incomplete_date", "invalid_date", "invalid_duration", "matches_regex",
+            "not_matches_regex", "prefix_matches_regex", "not_prefix_matches_regex",
+            "suffix_matches_regex", "not_suffix_matches_regex", "prefix_equal_to",
+            "suffix_equal_to", "prefix_not_equal_to", "suffix_not_equal_to", "starts_with",
+            "ends_with", "longer_than", "longer_than_or_equal_to", "shorter_than",
+            "shorter_than_or_equal_to", "has_equal_length", "has_not_equal_length",
+            "is_contained_by", "is_not_contained_by", "is_contained_by_case_insensitive",
+            "is_not_contained_by_case_insensitive"}
+
+
+def _rowwise(rule: CoreRule) -> bool:
+    """Whether each row's result depends on that row alone (and on whole-dataset Operations)."""
+    if any(o.get("group") for o in rule.operations):
+        return False
+    for c in _conditions(rule.check):
+        if c.get("operator") not in _ROWWISE:
+            return False
+        v = c.get("value")
+        if c["operator"].startswith("is_") and "contained" in c["operator"] and \
+                isinstance(v, str) and not v.startswith("$"):
+            return False          # membership in another column's values: not row by row
+    return True
+
+
+def _run_value_slices(rule: CoreRule, study: Study, ds) -> list[Finding] | None:
+    vs = _value_variables(study, ds)
+    n = len(study.frame(ds.name))
+    if n * len(vs) <= VALUE_ROWS_AT_ONCE or not _rowwise(rule):
+        return None
+    step = max(1, VALUE_ROWS_AT_ONCE // max(n, 1))
+    first: dict = {}
+    try:
+        for i in range(0, len(vs), step):
+            df = _value_frame(study, ds, rule.rule_type.endswith("Dataset Metadata"),
+                              vs[i:i + step])
+            w = Work(df, study.prefix(ds))
+            _set_domain(w, ds)
+            for op in rule.operations:
+                w.ops[op["id"]] = run_operation(op, study, ds, w)
+            found = _findings(rule, study, ds.name, w, evaluate(rule.check, w))
+            if found and rule.sensitivity != "Record":
+                return found
+            for f in found:
+                first.setdefault(f.record, f)
+    finally:
+        study.cache.pop(("part", ds.name), None)
+    return [first[r] for r in sorted(first)]
+
+
+def _set_domain(w: Work, ds) -> None:
+    if "DOMAIN" in ds.data.columns:
+        vals = [v for v in pd.unique(as_text(ds.data["DOMAIN"])) if v]
+        w.domain = vals[0] if len(vals) == 1 else ""
+
+
 def _run_dataset(rule: CoreRule, study: Study, ds) -> list[Finding]:
+    if rule.rule_type.startswith("Value Check"):
+        sliced = _run_value_slices(rule, study, ds)
+        if sliced is not None:
+            return sliced
     df = _frame_for(rule, study, ds)
     if rule.rule_type == "Record Data":
         for spec in rule.match:

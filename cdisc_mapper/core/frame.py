@@ -64,7 +64,12 @@ class Work:
         if n in self.ops:
             return self._broadcast(self.ops[n])
         if n in self.df.columns:
-            return self.df[n]
+            s = self.df[n]
+            if isinstance(s.dtype, pd.StringDtype):
+                # Arrow-backed text: once to Python strings, which the operators compare
+                s = pd.Series(s.to_numpy(object), index=s.index, dtype=object)
+                self.df[n] = s
+            return s
         if self.missing_as_empty:
             self.missing.add(n)
             return pd.Series(np.full(self.n, np.nan), index=self.df.index)
@@ -76,14 +81,14 @@ class Work:
         if isinstance(v, ListValue):
             arr = np.empty(self.n, object)
             arr.fill(v.values)          # one shared list object, referenced by every row
-            return pd.Series(arr, index=self.df.index)
+            return pd.Series(arr, index=self.df.index, dtype=object)
         if v is None:
-            return pd.Series(np.full(self.n, None, object), index=self.df.index)
+            return pd.Series(np.full(self.n, None, object), index=self.df.index, dtype=object)
         if isinstance(v, (bool, np.bool_)):
             return pd.Series(np.full(self.n, bool(v)), index=self.df.index)
         if isinstance(v, (int, float, np.integer, np.floating)):
             return pd.Series(np.full(self.n, float(v)), index=self.df.index)
-        return pd.Series(np.full(self.n, v, object), index=self.df.index)
+        return pd.Series(np.full(self.n, v, object), index=self.df.index, dtype=object)
 
     def comparator(self, c: dict) -> tuple[str, Any]:
         """("col", Series) | ("list", values) | ("lit", value) for the condition's value."""

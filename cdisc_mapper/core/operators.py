@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .values import ListValue, as_text, compare_dates, date_precision, empty_mask, \
+    factorize_text, \
     is_complete_date, is_valid_date, norm_text
 
 __all__ = ["OPERATORS", "operator_names"]
@@ -219,7 +220,7 @@ _DURATION = re.compile(r"^-?P(?!$)((\d+([.,]\d+)?Y)?(\d+([.,]\d+)?M)?(\d+([.,]\d
 def _invalid_duration(w, c):
     t = as_text(w.col(c["name"]))
     neg_ok = c.get("negative") is not False
-    uniq, inv = np.unique(t.to_numpy(object).astype(str), return_inverse=True)
+    uniq, inv = factorize_text(t.to_numpy(object))
     bad = np.array([bool(u) and (not _DURATION.match(u) or (u.startswith("-") and not neg_ok))
                     for u in uniq], bool)
     return bad[inv]
@@ -448,7 +449,7 @@ def _regex(w, c, part: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         txt = txt.str.slice(-int(c.get("suffix")))
     filled = ~empty_mask(s)
     rx = re.compile(pattern)
-    uniq, inv = np.unique(txt.to_numpy(object).astype(str), return_inverse=True)
+    uniq, inv = factorize_text(txt.to_numpy(object))
     if part is None:
         hit = np.array([rx.match(u) is not None for u in uniq], bool)
     else:
@@ -583,7 +584,7 @@ def _equals_part(w, c):
     kind, comp = w.comparator(c)
     rx = re.compile(c.get("regex") or "(.*)")
     src = as_text(comp) if kind == "col" else pd.Series([str(comp)] * w.n)
-    uniq, inv = np.unique(src.to_numpy(object).astype(str), return_inverse=True)
+    uniq, inv = factorize_text(src.to_numpy(object))
     parsed = np.array([(m[0] if isinstance(m[0], str) else m[0][0]) if (m := rx.findall(u))
                        else "" for u in uniq], object)[inv]
     te = empty_mask(t)
@@ -693,7 +694,14 @@ def _sorted_positions(w, by: list[str]) -> np.ndarray:
 def _sort_key(s: pd.Series):
     if s.dtype.kind in "fiu":
         return s.to_numpy(float)
-    return as_text(s).to_numpy(object).astype(str)
+    return _text_rank(s)
+
+
+def _text_rank(s: pd.Series) -> np.ndarray:
+    """Each value's rank among the column's distinct texts (sorted as strings): sorts and
+    compares like the text itself, without a fixed-width copy of the column."""
+    codes, _ = pd.factorize(as_text(s).to_numpy(object), sort=True, use_na_sentinel=False)
+    return codes
 
 
 def _within_except_last(w, c) -> tuple[np.ndarray, np.ndarray]:
@@ -823,7 +831,7 @@ def _date_prefix(v: str, p: int) -> str:
 
 
 def _padded_dates(s: pd.Series) -> np.ndarray:
-    return as_text(s).to_numpy(object).astype(str)
+    return _text_rank(s)
 
 
 def _reverse_within(order: np.ndarray, keys: list) -> np.ndarray:

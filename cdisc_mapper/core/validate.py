@@ -90,14 +90,7 @@ def run_core_rules(package, paths, *, ct=None, findings: pd.DataFrame,
             core_statuses.append(RuleStatus(cat, "passed", note, seconds=dt,
                                             datasets=run.datasets))
         else:
-            rows = [{
-                "rule": r.id, "severity": cat.severity, "dataset": f.dataset,
-                "variable": ", ".join(f.variables), "record": f.record, "usubjid": f.usubjid,
-                "value": "; ".join(f"{n}={_text(v)}" for n, v in zip(f.variables, f.values)),
-                "message": _message(r.message, study.datasets.get(f.dataset)),
-                "authority": ", ".join(r.authority_ids(study.product, study.version)),
-            } for f in run.findings]
-            frame = pd.DataFrame(rows)
+            frame = _finding_frame(r, cat, run.findings, study)
             per = {str(k): int(v) for k, v in frame["dataset"].value_counts(sort=False).items()}
             total = len(frame)
             if max_findings and total > max_findings:
@@ -123,6 +116,21 @@ def run_core_rules(package, paths, *, ct=None, findings: pd.DataFrame,
     summary = {"files": [str(p) for p in paths], "rules": len(rules), "applicable": applicable,
                "standard": f"{study.product} {study.version}"}
     return merged.reset_index(drop=True), statuses + core_statuses, summary
+
+
+def _finding_frame(r: CoreRule, cat: Rule, found, study) -> pd.DataFrame:
+    """The report rows of one rule's findings; what is the same for every finding of a dataset
+    (its message with the domain prefix, the authority ids) is worked out once."""
+    messages = {name: _message(r.message, ds) for name, ds in study.datasets.items()}
+    authority = ", ".join(r.authority_ids(study.product, study.version))
+    rows = [{
+        "rule": r.id, "severity": cat.severity, "dataset": f.dataset,
+        "variable": ", ".join(f.variables), "record": f.record, "usubjid": f.usubjid,
+        "value": "; ".join(f"{n}={_text(v)}" for n, v in zip(f.variables, f.values)),
+        "message": messages.get(f.dataset, r.message),
+        "authority": authority,
+    } for f in found]
+    return pd.DataFrame(rows)
 
 
 def _standards(r: CoreRule) -> str:
@@ -153,19 +161,22 @@ def _dedupe(findings: pd.DataFrame, statuses: list[RuleStatus], core: pd.DataFra
         mine = findings["rule"] == our_id
         if not mine.any():
             continue
-        theirs = core[core["rule"].isin(same)]
+        is_theirs = core["rule"].isin(same)
+        theirs = core[is_theirs]
         keys = set(zip(theirs["dataset"], theirs["record"].map(_rec)))
         ds_level = {d for d, r in keys if r is None}
-        hit = mine & pd.Series([(d, _rec(r)) in keys or d in ds_level for d, r in
-                                zip(findings["dataset"], findings["record"])],
-                               index=findings.index)
+        hit = pd.Series(False, index=findings.index)
+        mf = findings[mine]
+        hit[mine] = [(d, _rec(r)) in keys or d in ds_level
+                     for d, r in zip(mf["dataset"], mf["record"])]
         if not hit.any():
             continue
         drop |= hit
         hk = set(zip(findings.loc[hit, "dataset"], findings.loc[hit, "record"].map(_rec)))
-        mark = core["rule"].isin(same) & pd.Series(
-            [(d, _rec(r)) in hk or _rec(r) is None and d in {x for x, _ in hk}
-             for d, r in zip(core["dataset"], core["record"])], index=core.index)
+        hk_ds = {x for x, _ in hk}
+        mark = pd.Series(False, index=core.index)
+        mark[is_theirs] = [(d, _rec(r)) in hk or _rec(r) is None and d in hk_ds
+                           for d, r in zip(theirs["dataset"], theirs["record"])]
         core.loc[mark, "also_by"] = core.loc[mark, "also_by"].map(
             lambda s, o=our_id: ", ".join(x for x in (s, o) if x))
         for st in statuses:

@@ -12,8 +12,9 @@ import re
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import infer_dtype
 
-__all__ = ["empty_mask", "as_text", "norm_text", "date_precision", "compare_dates",
+__all__ = ["empty_mask", "as_text", "norm_text", "factorize_text", "date_precision", "compare_dates",
            "is_complete_date", "is_valid_date", "ListValue"]
 
 
@@ -49,6 +50,8 @@ def empty_mask(s: pd.Series) -> np.ndarray:
     if s.dtype.kind == "M":
         return s.isna().to_numpy()
     arr = s.to_numpy(dtype=object)
+    if infer_dtype(arr, skipna=False) == "string":
+        return arr == ""            # all text: no missing values to look for
     out = pd.isna(arr)
     if out.dtype != bool:
         out = np.array([v is None or (isinstance(v, float) and v != v) for v in arr], bool)
@@ -68,36 +71,71 @@ def _num_text(v: float) -> str:
 
 
 def as_text(s: pd.Series) -> pd.Series:
-    """The column as text, empty string for missing; integer-valued numbers without ``.0``."""
+    """The column as text, empty string for missing; integer-valued numbers without ``.0``.
+
+    The result holds Python strings (``object`` dtype, not pandas' Arrow-backed ``str``): the
+    operators compare and hash them as NumPy object arrays, which then needs no conversion."""
     if s.dtype.kind in "fiu":
         vals = s.to_numpy(dtype=float)
         uniq, inv = np.unique(vals, return_inverse=True)
-        return pd.Series(np.array([_num_text(u) for u in uniq], object)[inv], index=s.index)
+        return pd.Series(np.array([_num_text(u) for u in uniq], object)[inv], index=s.index,
+                         dtype=object)
     if s.dtype.kind == "b":
-        return s.map({True: "True", False: "False"}).astype(object)
+        return pd.Series(np.where(s.to_numpy(bool), "True", "False").astype(object),
+                         index=s.index, dtype=object)
     if isinstance(s.dtype, pd.CategoricalDtype):
         cats = np.array([("" if pd.isna(c) else str(c)) for c in s.cat.categories] + [""], object)
-        return pd.Series(cats[s.cat.codes.to_numpy()], index=s.index)
+        return pd.Series(cats[s.cat.codes.to_numpy()], index=s.index, dtype=object)
     arr = s.to_numpy(dtype=object)
+    if infer_dtype(arr, skipna=False) == "string":
+        return pd.Series(arr.copy(), index=s.index, dtype=object, copy=False)
+    kind = infer_dtype(arr, skipna=True)
+    if kind in ("string", "empty"):
+        # all text (the common case): only the missing values change, no per-value loop
+        na = pd.isna(arr)
+        arr = arr.copy()
+        if na.any():
+            arr[na] = ""
+        return pd.Series(arr, index=s.index, dtype=object, copy=False)
     return pd.Series(np.array(["" if (v is None or (isinstance(v, float) and v != v))
                                else (_num_text(v) if isinstance(v, float) else str(v))
-                               for v in arr], object), index=s.index)
+                               for v in arr], object), index=s.index, dtype=object)
+
+
+def factorize_text(arr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct values as ``str``, index of each element's value) of a text array, by hashing:
+    no fixed-width copy of the whole column as ``np.unique(arr.astype(str))`` would make."""
+    arr = np.asarray(arr, dtype=object)
+    if infer_dtype(arr, skipna=False) not in ("string", "empty"):
+        arr = np.array([str(v) for v in arr], object)
+    codes, uniq = pd.factorize(arr, use_na_sentinel=False)
+    return np.asarray(uniq, dtype=object), codes
+
+
+def _num_text15(v: float) -> str:
+    """A number at 15 significant digits, the precision a double keeps through decimal text:
+    ``8.549999999999999`` (8.55 read back from an XPT file's IBM float) is ``8.55``."""
+    if v in (float("inf"), float("-inf")) or float(v).is_integer():
+        return _num_text(v)
+    return _num_text(float(f"{v:.15g}"))
 
 
 def norm_text(s: pd.Series) -> pd.Series:
-    """Text for type-insensitive comparison: trimmed, numbers in one form (``200.0`` = ``200``)."""
+    """Text for type-insensitive comparison: trimmed, numbers in one form (``200.0`` = ``200``,
+    and at 15 significant digits, so that binary noise of a stored number is not a difference)."""
     t = as_text(s)
-    uniq = pd.unique(t.to_numpy(dtype=object))
-    mapping = {}
+    uniq, inv = factorize_text(t.to_numpy(dtype=object))
+    out = []
     for u in uniq:
         v = u.strip()
         try:
             f = float(v)
-            v = _num_text(f) if f == f else v
+            v = _num_text15(f) if f == f else v
         except ValueError:
             pass
-        mapping[u] = v
-    return t.map(mapping)
+        out.append(v)
+    return pd.Series(np.array(out, object)[inv] if len(out) else np.array([], object),
+                     index=t.index, dtype=object)
 
 
 # ------------------------------------------------------------------------------------- dates
@@ -121,7 +159,7 @@ def _precision_one(v: str) -> int:
 
 def date_precision(t: pd.Series) -> np.ndarray:
     """0 (not a date) or 1..6 (year .. second) for each text value."""
-    uniq, inv = np.unique(t.to_numpy(dtype=object).astype(str), return_inverse=True)
+    uniq, inv = factorize_text(t.to_numpy(dtype=object))
     return np.array([_precision_one(u) for u in uniq], np.int8)[inv]
 
 
@@ -132,7 +170,7 @@ def _date_table(text: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per distinct value: its precision and its prefixes at every precision (row 0: the value
     padded to a full date-time with the start of the period).  Returns (table, precision, inverse
     index of each row)."""
-    uniq, inv = np.unique(text.astype(str), return_inverse=True)
+    uniq, inv = factorize_text(text)
     prec = np.array([_precision_one(u) for u in uniq], np.int8)
     table = np.empty((7, len(uniq)), object)
     for k, (u, p) in enumerate(zip(uniq, prec)):
@@ -185,7 +223,7 @@ def compare_dates(a: pd.Series, b, op: str, component: str | None = None) -> np.
 
 def is_valid_date(t: pd.Series) -> np.ndarray:
     """ISO 8601 date/time, possibly partial or with unknown parts (``--``), or an interval."""
-    uniq, inv = np.unique(as_text(t).to_numpy(dtype=object).astype(str), return_inverse=True)
+    uniq, inv = factorize_text(as_text(t).to_numpy(dtype=object))
     return np.array([_valid_one(u) for u in uniq], bool)[inv]
 
 
@@ -216,7 +254,7 @@ def _valid_one(v: str) -> bool:
 def is_complete_date(t: pd.Series) -> np.ndarray:
     """A full date (at least year-month-day) that is a real calendar date."""
     import datetime as _dt
-    uniq, inv = np.unique(as_text(t).to_numpy(dtype=object).astype(str), return_inverse=True)
+    uniq, inv = factorize_text(as_text(t).to_numpy(dtype=object))
 
     def one(v: str) -> bool:
         if not v:

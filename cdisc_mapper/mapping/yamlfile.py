@@ -142,6 +142,51 @@ class _NoAliasComposer(yaml.SafeLoader):
             self._depth -= 1
 
 
+_CComposer = getattr(yaml, "CSafeLoader", None)
+_FAST_MAX_LINE = 1000
+_FAST_MAX_FLOW = 1000
+
+
+def _fast_node(text: str) -> yaml.Node | None:
+    """The document's node tree from libyaml's composer (the same nodes, tags and marks as the
+    pure-Python one, plain style as None, about ten times faster), or None to let the Python composer read it:
+    when libyaml is absent, the text may nest deeper than the checked limit, or it has an
+    error, an alias or nesting beyond :data:`MAX_DEPTH` (the Python composer reports those)."""
+    if _CComposer is None or not text:
+        return None
+    # nesting is bounded by the indentation and the flow brackets: keep libyaml's recursive
+    # composer far from its stack limit
+    if max(map(len, text.splitlines()), default=0) > _FAST_MAX_LINE or \
+            text.count("[") + text.count("{") > _FAST_MAX_FLOW:
+        return None
+    loader = _CComposer(text)
+    try:
+        node = loader.get_single_node()
+    except Exception:
+        return None
+    finally:
+        loader.dispose()
+    if node is None:
+        return None
+    seen: set[int] = set()
+    stack = [(node, 1)]
+    while stack:
+        n, depth = stack.pop()
+        if id(n) in seen or depth > MAX_DEPTH:
+            return None            # an alias (a node met twice) or too deep: the slow path says so
+        seen.add(id(n))
+        if isinstance(n, yaml.ScalarNode):
+            if n.style == "":
+                n.style = None     # libyaml's plain style, as the Python composer writes it
+        elif isinstance(n, yaml.SequenceNode):
+            stack.extend((x, depth + 1) for x in n.value)
+        elif isinstance(n, yaml.MappingNode):
+            for k, v in n.value:
+                stack.append((k, depth + 1))
+                stack.append((v, depth + 1))
+    return node
+
+
 def load_text(text: str, file: str) -> Located:
     """Parse YAML text into :class:`Located` plain data."""
     try:
@@ -151,8 +196,10 @@ def load_text(text: str, file: str) -> Located:
         ch = chr(e.character) if isinstance(e.character, int) else str(e.character)
         raise MappingError(f"not valid YAML: character U+{ord(ch[:1] or ' '):04X} is not allowed in a "
                            "mapping file", file=file, line=line) from None
+    node = _fast_node(text)
     try:
-        node = loader.get_single_node()
+        if node is None:
+            node = loader.get_single_node()
     except MappingError as e:
         raise MappingError(e.message, file=file, line=e.line) from None
     except yaml.MarkedYAMLError as e:
