@@ -496,7 +496,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "  cdisc-map check mappings/MYSTUDY/study.yaml",
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     ini.add_argument("study", help="the study identifier (STUDYID)")
-    ini.add_argument("--raw", required=True, metavar="DIR", help="folder of raw CSV forms")
+    ini.add_argument("--raw", required=True, metavar="DIR", help="folder of raw forms (CSV, XLSX, SAS7BDAT, XPT, Parquet, ODM-XML)")
     ini.add_argument("--out", help="folder for the files (default mappings/STUDY)")
     ini.add_argument("--subject", help="the subject column (default: guessed from the headers)")
     ini.add_argument("--force", action="store_true", help="overwrite existing files")

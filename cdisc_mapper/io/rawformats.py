@@ -247,9 +247,38 @@ def _odm(path: Path, opts: dict, subject: str | None) -> pd.DataFrame:
     return table.astype(object).where(table.notna(), None)
 
 
+def read_header(path: Path, options: Mapping[str, Any] | None = None,
+                subject_col: str | None = None) -> list[str] | None:
+    """The column names a raw form file has, as :func:`read_table` would give them, without
+    reading the data where the format allows (CSV: the first line; SAS files: the metadata;
+    Parquet: the schema); None when the file cannot be read (``convert`` then says why)."""
+    opts = dict(options or {})
+    fmt = format_of(path, opts)
+    try:
+        if fmt == "csv":
+            import csv
+            with open(path, encoding=opts.get("encoding", "utf-8"), newline="") as fh:
+                row = next(csv.reader(fh, delimiter=opts.get("delimiter", ",")), [])
+            return [c.strip().lstrip("\ufeff") for c in row]
+        if fmt in ("sas7bdat", "xpt"):
+            import pyreadstat
+            read = pyreadstat.read_sas7bdat if fmt == "sas7bdat" else pyreadstat.read_xport
+            kw = {"encoding": opts["encoding"]} if opts.get("encoding") else {}
+            _, meta = read(str(path), metadataonly=True, **kw)
+            return [str(c) for c in meta.column_names]
+        if fmt == "parquet":
+            import pyarrow.parquet as pq
+            return [str(c) for c in pq.read_schema(path).names]
+        if fmt in _READERS:
+            return [str(c).strip() for c in read_table(path, str(path), opts, subject_col).columns]
+    except Exception:  # noqa: BLE001 - an unreadable file is convert's to report, in its words
+        return None
+    return None
+
+
 _READERS = {"csv": _csv, "xlsx": _xlsx, "sas7bdat": _sas7bdat, "xpt": _xpt,
             "parquet": _parquet, "odm": _odm}
 _NAMES = {"csv": "CSV", "xlsx": "XLSX", "sas7bdat": "SAS7BDAT", "xpt": "SAS XPT",
           "parquet": "Parquet", "odm": "ODM-XML"}
 
-__all__ = ["RawFileError", "FORMATS", "EXTENSIONS", "format_of", "read_table"]
+__all__ = ["RawFileError", "FORMATS", "EXTENSIONS", "format_of", "read_table", "read_header"]

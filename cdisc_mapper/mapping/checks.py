@@ -12,13 +12,13 @@ the same checks first and stops with the same lines, so a mapping never fails ha
 
 from __future__ import annotations
 
-import csv
 import difflib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from ..errors import MappingError
+from ..io.rawformats import read_header
 from ..lang import conditions as kernel
 from ..lang.text import step_problem
 from .study import DatasetMapping, Study, raw_form_path
@@ -33,17 +33,13 @@ _DEFAULT_REFS = {"study_day": "DM.RFSTDTC", "baseline_flag": "DM.RFXSTDTC"}
 
 
 def raw_header(study: Study, form: str) -> list[str] | None:
-    """The column names of a raw CSV form as exported (blanks trimmed), or None when the form's
-    file is not there (or not a CSV file)."""
+    """The column names of a raw form as exported (blanks trimmed), in any raw format the
+    readers support (as the study file's ``forms:`` declares it, else by its extension), or None
+    when the form's file is not there or cannot be read."""
     path = raw_form_path(study, form)
-    if not path.is_file() or path.suffix.lower() != ".csv":
+    if not path.is_file():
         return None
-    try:
-        with open(path, encoding="utf-8", newline="") as fh:
-            row = next(csv.reader(fh), [])
-    except (UnicodeDecodeError, OSError):
-        return None
-    return [c.strip().lstrip("\ufeff") for c in row]
+    return read_header(path, study.forms.get(form), study.subject_id)
 
 
 def _hint(name: str, choices: list[str]) -> str:

@@ -35,7 +35,9 @@ def epoch(ctx, p):
     """With ``visitnum``: the epoch the study schedule gives the planned visit.  With ``dtc``:
     the epoch of the subject's element that contains the date — epochs start at the subject's
     dates named in the study file's ``epochs`` (e.g. SCREENING at RFICDTC, TREATMENT at
-    RFXSTDTC, FOLLOW-UP the day after RFXENDTC).  A partial date (``2021-09``, ``2021``) gets
+    RFXSTDTC, FOLLOW-UP the day after RFXENDTC); on the day an epoch starts, the times decide
+    when the record and the start date both have one (a pre-dose record on Day 1 is before
+    the first dose at 08:30, so in SCREENING).  A partial date (``2021-09``, ``2021``) gets
     the epoch that both its first and its last possible day fall in, when no epoch starts between
     them (the whole possible range lies in one epoch); otherwise, and before the first epoch, it
     is missing.  Give exactly one of the two."""
@@ -43,8 +45,8 @@ def epoch(ctx, p):
         return ctx.epoch_of_visit(ctx.variable(p["visitnum"]))
     dtc = ctx.variable(p["dtc"])
     first, last = _date_range(dtc)
-    out = ctx.epoch_of_date(first)
     partial = (first != last).fillna(False).to_numpy(dtype=bool)
+    out = ctx.epoch_of_date(dtc.astype("string").where(~partial, first))
     if not partial.any():
         return out
     same = (out == ctx.epoch_of_date(last)).fillna(False).to_numpy(dtype=bool)
