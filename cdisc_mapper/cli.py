@@ -480,7 +480,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--subjects", type=int, default=None, help="number of subjects "
                    "(default: the published size)")
     s.add_argument("--seed", type=int, default=None, help="random seed (default: the sample's)")
-    s.add_argument("--out", type=_folder, help=f"folder for the raw CSV forms (default: "
+    s.add_argument("--out", type=_folder, help=f"folder for the raw forms (CSV; HTN201 also ODM-XML and SAS7BDAT) (default: "
                    f"./{SYNTH_OUT}, with one subfolder per study when there are several; "
                    "--out samples rewrites the bundled samples)")
     s.add_argument("--nest", action="store_true",

@@ -191,11 +191,13 @@ class BlockContext:
             raise self.fail(f"variable {ref} is used before it is derived")
         return self.out[ref]
 
-    def operand(self, op: dict | None, source: str | None = None) -> pd.Series:
-        if op is None:
-            return pd.Series(pd.NA, index=self.index, dtype="object")
-        if "value" in op:
-            return self.constant(op["value"])
+    def operand(self, op: Any, source: str | None = None) -> pd.Series:
+        """An operand (:mod:`cdisc_mapper.lang.values`) on the block's records: a constant,
+        ``{from: COLUMN}`` (of ``source``) or ``{of: VARIABLE}``."""
+        from ..lang import values
+
+        if not values.is_reference(op):
+            return self.constant(values.constant(op))
         if "from" in op:
             return self.column(op["from"], source)
         return self.variable(op["of"])
