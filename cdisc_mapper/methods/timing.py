@@ -120,14 +120,11 @@ def baseline_flag(ctx, p):
     refday = _days(ref)
     before = day <= refday
     # on the day of first exposure, a record with a time counts only if taken before the dose
-    both_timed = ((dtc.astype("string").str.len() >= 16) & (ref.astype("string").str.len() >= 16)
-                  ).fillna(False).astype(bool)
+    timed, moment = _minutes(dtc)
+    ref_timed, refmoment = _minutes(ref)
+    both_timed = timed & ref_timed
     if both_timed.any():
-        moment = pd.to_datetime(dtc.astype("string").str.slice(0, 16), format="%Y-%m-%dT%H:%M",
-                                errors="coerce")
-        refmoment = pd.to_datetime(ref.astype("string").str.slice(0, 16),
-                                   format="%Y-%m-%dT%H:%M", errors="coerce")
-        before = before.where(~both_timed.to_numpy(), (moment <= refmoment).to_numpy())
+        before = before.where(~both_timed, moment <= refmoment)
     ok = (ctx.variable(p["result"]).notna() & day.notna() & refday.notna()
           & before).fillna(False).astype(bool)
     keys = [subj] + [ctx.variable(v) for v in p["by"]]
@@ -139,6 +136,22 @@ def baseline_flag(ctx, p):
     out = pd.Series(pd.NA, index=ctx.index, dtype="string")
     out.iloc[last.to_numpy()] = "Y"
     return out
+
+
+def _minutes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(has a time: at least ``YYYY-MM-DDTHH:MM``, that date-time to the minute as datetime64 —
+    NaT when it does not parse), computed once per distinct value."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    u = pd.Series(uniques, dtype="string")
+    long = (u.str.len() >= 16).fillna(False).to_numpy(dtype=bool)
+    parsed = pd.to_datetime(u.str.slice(0, 16), format="%Y-%m-%dT%H:%M",
+                            errors="coerce").to_numpy(dtype="datetime64[ns]")
+    ok = np.asarray(codes) >= 0
+    timed = np.zeros(len(codes), dtype=bool)
+    moment = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+    timed[ok] = long[codes[ok]]
+    moment[ok] = parsed[codes[ok]]
+    return timed, moment
 
 
 @method("arm_null_reason", family="design", origin="Derived",
