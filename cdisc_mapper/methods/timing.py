@@ -128,7 +128,9 @@ def baseline_flag(ctx, p):
     ok = (ctx.variable(p["result"]).notna() & day.notna() & refday.notna()
           & before).fillna(False).astype(bool)
     keys = [subj] + [ctx.variable(v) for v in p["by"]]
-    frame = pd.DataFrame({f"k{i}": k.to_numpy() for i, k in enumerate(keys)})
+    # group on integer codes (missing is its own group), not on a Python object per cell
+    frame = pd.DataFrame({f"k{i}": np.asarray(pd.factorize(k, use_na_sentinel=True)[0])
+                          for i, k in enumerate(keys)})
     frame["day"] = day.to_numpy()
     frame["pos"] = np.arange(len(frame))
     cand = frame[ok.to_numpy()].sort_values(["day", "pos"], kind="stable")
