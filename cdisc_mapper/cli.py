@@ -482,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--subjects", type=int, default=None, help="number of subjects "
                    "(default: the published size)")
     s.add_argument("--seed", type=int, default=None, help="random seed (default: the sample's)")
-    s.add_argument("--out", type=_folder, help=f"folder for the raw CSV forms (default: "
+    s.add_argument("--out", type=_folder, help=f"folder for the raw forms (CSV; HTN201 also ODM-XML and SAS7BDAT) (default: "
                    f"./{SYNTH_OUT}, with one subfolder per study when there are several; "
                    "--out samples rewrites the bundled samples)")
     s.add_argument("--nest", action="store_true",
@@ -498,7 +498,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 "  cdisc-map check mappings/MYSTUDY/study.yaml",
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     ini.add_argument("study", help="the study identifier (STUDYID)")
-    ini.add_argument("--raw", required=True, metavar="DIR", help="folder of raw CSV forms")
+    ini.add_argument("--raw", required=True, metavar="DIR", help="folder of raw forms (CSV, XLSX, SAS7BDAT, XPT, Parquet, ODM-XML)")
     ini.add_argument("--out", help="folder for the files (default mappings/STUDY)")
     ini.add_argument("--subject", help="the subject column (default: guessed from the headers)")
     ini.add_argument("--force", action="store_true", help="overwrite existing files")

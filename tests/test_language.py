@@ -330,6 +330,39 @@ def test_adam_conditions_use_the_same_grammar_20():
     assert cn.describe({"of": "AVAL", "between": [10, 40]}) == "AVAL between 10 and 40"
 
 
+def test_sdtm_and_adam_operands_are_one_grammar_20b(tmp_path):
+    """A constant, {value: X} and {of: VAR} mean the same in an SDTM `condition` and an ADaM
+    `set_values_to`; both validate against schemas built by the same kernel function."""
+    import jsonschema
+
+    from cdisc_mapper.adam.assign import derive_vars_assign
+    from cdisc_mapper.adam.registry import OPERAND as ADAM_OPERAND
+    from cdisc_mapper.methods.registry import OPERAND as SDTM_OPERAND
+
+    for op in ("HIGH", 3, None, {"value": "HIGH"}, {"of": "AGE"}):
+        jsonschema.validate(op, SDTM_OPERAND)
+        jsonschema.validate(op, ADAM_OPERAND)
+    jsonschema.validate({"from": "GRP"}, SDTM_OPERAND)                  # raw columns: SDTM only
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"from": "GRP"}, ADAM_OPERAND)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"of": "AGE", "value": 1}, SDTM_OPERAND)     # one key, not two
+    df = pd.DataFrame({"AGE": [25.0, 70.0]})
+    out = derive_vars_assign(df, set_values_to={"A": "HIGH", "B": {"value": "HIGH"},
+                                                "C": {"of": "AGE"}})
+    assert out["A"].tolist() == out["B"].tolist() == ["HIGH", "HIGH"]
+    assert out["C"].tolist() == [25.0, 70.0]
+    dm = minimal.DM + (
+        "supp:\n  GRPX:\n    label: Group\n    method: condition\n    cases:\n"
+        "      - {when: {from: GRP, equals: A}, then: HIGH}\n"
+        "      - {when: {from: GRP, equals: B}, then: {value: HIGH}}\n"
+        "      - {when: {from: GRP, equals: C}, then: {from: GRP}}\n")
+    forms = {"dm": "SUBJECT,SITE,SEX,ICDAT,GRP\n01-001,01,Male,01 MAR 2021,A\n"
+                   "01-002,01,Female,03 MAR 2021,B\n01-003,01,Female,04 MAR 2021,C\n"}
+    _, finals = _build(tmp_path, mappings={"dm": dm}, forms=forms)
+    assert finals["SUPPDM"].data["QVAL"].tolist() == ["HIGH", "HIGH", "C"]
+
+
 # ------------------------------------------------------------------ check finds everything
 
 def test_check_reports_every_mistake_in_one_pass_and_convert_says_the_same_21(tmp_path, capsys):

@@ -20,7 +20,7 @@ SAMPLES = ROOT / "samples" / "HTN201"
 
 def test_committed_samples_equal_a_fresh_generation(tmp_path):
     paths = htn201.write_study(tmp_path)
-    assert sorted(p.name for p in SAMPLES.glob("*.csv")) == sorted(p.name for p in paths)
+    assert sorted(p.name for p in SAMPLES.iterdir()) == sorted(p.name for p in paths)
     for p in paths:
         assert (SAMPLES / p.name).read_bytes() == p.read_bytes(), f"samples/HTN201/{p.name} drifted"
 
@@ -56,7 +56,7 @@ def _edit(raw: Path) -> None:
 @pytest.fixture(scope="module")
 def package(tmp_path_factory):
     raw = tmp_path_factory.mktemp("raw")
-    for f in SAMPLES.glob("*.csv"):
+    for f in SAMPLES.iterdir():
         shutil.copy(f, raw / f.name)
     _edit(raw)
     out = tmp_path_factory.mktemp("out")
@@ -70,7 +70,69 @@ def test_converts_and_validates_with_no_errors(package):
     assert not [p for p in package.problems if p.severity == "error"]
     assert {"DM", "AE", "DS", "EX", "VS", "LB", "SV", "TS", "TV"} <= set(package.datasets)
     v = validate(package.out_dir)
-    assert v.counts().get("error", 0) == 0
+    assert v.counts().get("error", 0) == 0 and v.counts().get("warning", 0) == 0
+
+
+def test_odm_and_sas_forms_read_back_as_generated():
+    """The AE log (ODM-XML) and the exposure form (SAS7BDAT) give back the generated cells;
+    the SAS file reads the same with pyreadstat and pandas, its dates as SAS dates."""
+    import datetime as dt
+
+    import pyreadstat
+
+    from cdisc_mapper.io.rawformats import read_table
+
+    forms = htn201.generate_study()
+    def cells(t):
+        return t.astype(object).where(t != "", None)
+    ae = read_table(SAMPLES / "ae.xml", "ae.xml", {"item_group": "IG.AE"}, "Subject")
+    want = cells(forms["ae"].drop(columns=["SiteNumber"]))
+    assert ae[list(want.columns)].equals(want) and set(ae.columns) == set(want.columns)
+    ex = read_table(SAMPLES / "ex.sas7bdat", "ex.sas7bdat")
+    assert ex.equals(cells(forms["ex"]))
+    frame, meta = pyreadstat.read_sas7bdat(str(SAMPLES / "ex.sas7bdat"))
+    assert meta.original_variable_types["EXSTDAT"] == "DATE9." and meta.table_name == "EX"
+    assert meta.creation_time == htn201.export_time(forms)           # the stamp, not the clock
+    pd_frame = pd.read_sas(SAMPLES / "ex.sas7bdat", encoding="utf-8")
+    assert (pd_frame["EXDOSE"] == frame["EXDOSE"]).all()
+    assert pd_frame["EXSTDAT"].dt.date.tolist() == frame["EXSTDAT"].tolist()
+    assert frame["EXSTDAT"].iloc[0] == dt.date.fromisoformat(forms["ex"]["EXSTDAT"].iloc[0])
+
+
+def test_odm_form_is_valid_odm_1_3_2(reference):
+    from lxml import etree
+
+    xsd = reference / "define-xml-2.1" / "schema" / "cdisc-odm-1.3.2" / "ODM1-3-2.xsd"
+    schema = etree.XMLSchema(etree.parse(str(xsd)))
+    assert schema.validate(etree.parse(str(SAMPLES / "ae.xml"))), schema.error_log.last_error
+
+
+def test_adverse_events_coded_at_every_level(package):
+    ae = package.datasets["AE"].data
+    for term, code in (("AELLT", "AELLTCD"), ("AEDECOD", "AEPTCD"), ("AEHLT", "AEHLTCD"),
+                       ("AEHLGT", "AEHLGTCD"), ("AEBODSYS", "AEBDSYCD"), ("AESOC", "AESOCCD")):
+        assert ae[term].notna().all() and ae[code].notna().all(), term
+        assert (ae.groupby(term)[code].nunique() == 1).all(), term     # one code per term
+    assert (ae["AEBDSYCD"] == ae["AESOCCD"]).all()
+    head = ae[ae["AEDECOD"] == "Headache"]
+    assert (head["AEPTCD"] == 92000022).all() and (head["AESOC"] == "Nervous system disorders").all()
+
+
+def test_day_one_pre_dose_records_are_in_screening(package):
+    """EPOCH follows the element the record's date and time fall in: on Day 1, before the
+    first dose time (RFXSTDTC) is SCREENING, after it TREATMENT."""
+    dm = package.datasets["DM"].data.set_index("USUBJID")["RFXSTDTC"]
+    for name, dtc in (("VS", "VSDTC"), ("LB", "LBDTC")):
+        d = package.datasets[name].data
+        d = d[d["VISIT"] == "DAY 1"].dropna(subset=[dtc])
+        first = d["USUBJID"].map(dm)
+        same_day = d[dtc].str[:10] == first.str[:10]
+        before = same_day & (d[dtc] < first)             # both 'YYYY-MM-DDTHH:MM': text order
+        after = same_day & (d[dtc] >= first)
+        assert before.any(), name
+        assert after.any() or name == "LB", name       # labs are drawn before the dose only
+        assert (d.loc[before, "EPOCH"] == "SCREENING").all(), name
+        assert (d.loc[after, "EPOCH"] == "TREATMENT").all(), name
 
 
 def test_screen_failures_have_no_arm(package):
@@ -138,20 +200,35 @@ def test_nearest_visit_ties_go_earlier_and_far_days_get_none():
 
 
 def test_init_writes_a_skeleton_that_passes_check(tmp_path):
+    from cdisc_mapper.engine.run import codelists_for
     from cdisc_mapper.init import init_study
+    from cdisc_mapper.mapping.checks import check_study
     from cdisc_mapper.mapping.study import load_study
+    from cdisc_mapper.standards import load_standard
 
     folder = tmp_path / "mappings" / "DEMO"
     paths = init_study("DEMO", SAMPLES, folder)
     assert {p.name for p in paths} == {"study.yaml", "dm.yaml", "ae.yaml", "ds.yaml", "ex.yaml",
                                        "ie.yaml", "lb.yaml", "sv.yaml", "vs.yaml"}
-    ae = (folder / "ae.yaml").read_text()
+    ae = (folder / "ae.yaml").read_text()                 # read from the ODM-XML file
     assert "IT.AETERM" in ae and "AETERM: {method: assign, from: IT.AETERM}" in ae
     assert "AEDECOD: {method: hardcode, value: null}   # TODO: required" in ae
-    assert "rand" in (folder / "study.yaml").read_text()           # listed as not recognised
+    assert "AEPTCD: {method: number, from: IT.AEPTCD}" in ae
+    ex = (folder / "ex.yaml").read_text()                 # read from the SAS dataset
+    assert "EXSTDTC: {method: iso_date, date: EXSTDAT, time: EXSTTIM}" in ex
+    assert "EXDOSE: {method: number, from: EXDOSE}" in ex
+    vs = (folder / "vs.yaml").read_text()                 # wide: a stack of the test columns
+    assert "stack:" in vs and "VS.SYSBP: {TESTCD: SYSBP}" in vs and "VS.PULSE: {TESTCD: PULSE}" in vs
+    assert "VS.TEMP: {TESTCD: TEMP, UNIT: {from: VS.TEMPU}}" in vs
+    assert "VSORRES: {method: assign, from: VALUE}" in vs and "from: VS.SYSBP}" not in vs
+    text = (folder / "study.yaml").read_text()
+    assert "rand" in text                                  # listed as not recognised
+    assert "ae: {file: ae.xml, item_group: IG.AE}" in text and "ex: {file: ex.sas7bdat}" in text
     study = load_study(folder / "study.yaml")
     assert study.subject_id == "Subject" and study.raw_dir == SAMPLES.resolve()
     assert set(study.datasets) == {"DM", "AE", "DS", "EX", "IE", "LB", "SV", "VS"}
+    codelists, _ = codelists_for(study, None)
+    assert check_study(study, load_standard("SDTMIG", "3.4"), codelists) == []
     from cdisc_mapper.errors import UsageError
     with pytest.raises(UsageError, match="--force"):
         init_study("DEMO", SAMPLES, folder)

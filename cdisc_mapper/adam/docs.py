@@ -55,7 +55,8 @@ Derivations never add metadata: labels, types and lengths come from the standard
 `on_or_before`, `on_or_after` a date (`2021-03-01`) or `{of: VAR}`; combined with `all: [..]`,
 `any: [..]`, `not: {..}`.  A test on a missing value is false; text compares exactly.
 
-**Values** (`set_values_to`) are constants, `{of: VARIABLE}` or `{value: X}`.  **Order**
+**Values** (`set_values_to`) are operands, the grammar SDTM mappings use too: constants,
+`{of: VARIABLE}` or `{value: X}`.  **Order**
 lists variables, `desc(VAR)` for descending; missing values sort last.  **by_vars** may join
 differently named variables as `{THIS: OTHER}`.
 
@@ -66,6 +67,8 @@ variables the same way.
 
 
 def _type(schema: dict[str, Any]) -> str:
+    if schema.get("title") == "operand":
+        return "operand"
     if "enum" in schema:
         return " / ".join(str(x) for x in schema["enum"])
     if "$ref" in schema:

@@ -26,6 +26,7 @@ import pandas as pd
 
 from ..errors import DataError, MappingError
 from ..io.xpt_header import read_xpt_header
+from ..lang import values
 from ..spec.model import DatasetSpec, ValueLevel, VariableSpec
 from . import conditions as cn
 from .loader import AdamSpec
@@ -398,7 +399,7 @@ def _step_origin(pl: Plan, step: Step, name: str, track: _Track) -> tuple[str, s
     p = step.params
     if m.name == "derive_vars_assign":
         op = p["set_values_to"].get(name)
-        if isinstance(op, dict) and "of" in op:
+        if values.is_reference(op):
             if op["of"] in pl.from_source or op["of"] not in track.writers:
                 return "Predecessor", f"{pl.source}.{op['of']}"
             return "Derived", ""

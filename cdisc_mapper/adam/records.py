@@ -11,6 +11,7 @@ from . import conditions as cn
 from .params import _add_records
 from .registry import (CONDITION_REF, DATASET_REF, IO, LINEAGE, NAME, SCALAR, SET_VALUES, VARS,
                        assign_column, constant_params, method, normalize, operand_text,
+                       operand_value,
                        order_names, parse_order, set_column, sort_frame)
 
 EXPECTED = {"type": "array", "minItems": 1, "items": {
@@ -106,8 +107,7 @@ def derive_expected_records(dataset: pd.DataFrame, *, dataset_ref: pd.DataFrame,
     ref = _reference(dataset_ref, ref_vars or ["STUDYID", "USUBJID"], filter_ref, expected)
     new = ref[~_present(ref, dataset, list(by_vars))].reset_index(drop=True)
     for name, op in set_values_to.items():
-        assign_column(new, name, op["value"] if isinstance(op, dict) and "value" in op
-                      else new[op["of"]] if isinstance(op, dict) else op)
+        assign_column(new, name, operand_value(new, op))
     if LINEAGE in dataset.columns:
         set_column(new, LINEAGE, np.full(len(new), "", dtype=object))
     return _add_records(dataset, new)
@@ -194,6 +194,5 @@ def derive_locf_records(dataset: pd.DataFrame, *, dataset_ref: pd.DataFrame,
     if LINEAGE in dataset.columns:
         set_column(new, LINEAGE, carried[f"__c_{LINEAGE}"].fillna("").to_numpy(dtype=object))
     for name, op in set_values_to.items():
-        assign_column(new, name, op["value"] if isinstance(op, dict) and "value" in op
-                      else new[op["of"]] if isinstance(op, dict) else op)
+        assign_column(new, name, operand_value(new, op))
     return _add_records(dataset, new.drop(columns="__pos__"))

@@ -31,13 +31,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataError
+from ..lang import values
+from ..lang.values import SCALAR
 
 # ------------------------------------------------------------------ parameter schema fragments
 
 NAME = {"type": "string", "pattern": "^[A-Z][A-Z0-9_]{0,7}$",
         "description": "a variable name: upper case, at most 8 characters"}
 VARS = {"type": "array", "items": NAME, "minItems": 1}
-SCALAR = {"type": ["string", "number", "boolean", "null"]}
 ORDER_ITEM = {"type": "string", "pattern": "^(desc\\()?[A-Z][A-Z0-9_]{0,7}\\)?$",
               "description": "a variable, or desc(VARIABLE) for descending order"}
 ORDER = {"type": "array", "items": ORDER_ITEM, "minItems": 1,
@@ -51,13 +52,8 @@ NEW_VARS = {"anyOf": [
     {"type": "array", "minItems": 1, "items": {"anyOf": [NAME, RENAME]}},
     {"type": "object", "minProperties": 1, "propertyNames": NAME, "additionalProperties": NAME}],
     "description": "variables to copy: a list of names, or {NEW: OTHER} to rename"}
-OPERAND = {"anyOf": [
-    SCALAR,
-    {"type": "object", "properties": {"of": NAME}, "required": ["of"],
-     "additionalProperties": False},
-    {"type": "object", "properties": {"value": SCALAR}, "required": ["value"],
-     "additionalProperties": False}],
-    "description": "a value (text, number, null), {of: VARIABLE} or {value: X}"}
+OPERAND = values.operand_schema({"of": NAME},
+                                "a value (text, number, null), {of: VARIABLE} or {value: X}")
 SET_VALUES = {"type": "object", "minProperties": 1, "propertyNames": NAME,
               "additionalProperties": OPERAND,
               "description": "NEW: value, {of: VARIABLE} or {value: X}"}
@@ -226,25 +222,17 @@ def sort_frame(df: pd.DataFrame, by: list[str], order: list[tuple[str, bool]]) -
 
 
 def operand_value(df: pd.DataFrame, op: Any) -> Any:
-    """The value of an operand on every record: a constant, or a column of ``df``."""
-    if isinstance(op, dict):
-        if "of" in op:
-            return df[op["of"]]
-        return op["value"]
-    return op
+    """The value of an operand (:mod:`cdisc_mapper.lang.values`) on every record: a constant,
+    or a column of ``df``."""
+    return values.resolve(op, lambda ref: df[ref["of"]])
 
 
 def operand_text(op: Any) -> str:
-    if isinstance(op, dict):
-        if "of" in op:
-            return op["of"]
-        op = op["value"]
-    return "missing" if op is None else repr(op)
+    return values.text(op)
 
 
-def operand_reads(values: dict[str, Any], base: Path_) -> list[tuple[Path_, str]]:
-    return [(base + (k,), v["of"]) for k, v in (values or {}).items()
-            if isinstance(v, dict) and "of" in v]
+def operand_reads(table: dict[str, Any], base: Path_) -> list[tuple[Path_, str]]:
+    return list(values.references(table, base))
 
 
 def constant_params(values: dict[str, Any]) -> list[str]:

@@ -530,8 +530,10 @@ def _default_ct(pset: str) -> str:
 # ------------------------------------------------------------------------------------ XML
 
 def _distinct_text(series: pd.Series) -> list[str]:
-    """The distinct non-missing values of a column as text."""
-    return list(dict.fromkeys(str(v) for v in pd.unique(series.dropna().to_numpy(dtype=object))))
+    """The distinct non-missing values of a column as text, in order of first appearance
+    (distinct values first, in the column's own dtype: no Python object per cell)."""
+    uniques = pd.Series(series.unique(), dtype=series.dtype).dropna()
+    return list(dict.fromkeys(str(v) for v in uniques.to_numpy(dtype=object)))
 
 
 def build_define(study: Study | None, specs: dict[str, DatasetSpec],

@@ -203,11 +203,13 @@ class BlockContext:
             raise self.fail(f"variable {ref} is used before it is derived")
         return self.out[ref]
 
-    def operand(self, op: dict | None, source: str | None = None) -> pd.Series:
-        if op is None:
-            return pd.Series(pd.NA, index=self.index, dtype="object")
-        if "value" in op:
-            return self.constant(op["value"])
+    def operand(self, op: Any, source: str | None = None) -> pd.Series:
+        """An operand (:mod:`cdisc_mapper.lang.values`) on the block's records: a constant,
+        ``{from: COLUMN}`` (of ``source``) or ``{of: VARIABLE}``."""
+        from ..lang import values
+
+        if not values.is_reference(op):
+            return self.constant(values.constant(op))
         if "from" in op:
             return self.column(op["from"], source)
         return self.variable(op["of"])
@@ -336,14 +338,23 @@ class BlockContext:
         return visitnum.astype("Float64").map(table).astype("string")
 
     def epoch_of_date(self, dtc: pd.Series) -> pd.Series:
-        from ..methods.dates import _days
+        """The epoch whose start (the subject's DM date named in the study file's ``epochs``) is
+        the latest one on or before ``dtc``.  On the day an epoch starts, the clock decides when
+        both the record and the start have a time (SDTMIG: EPOCH is the element the observation's
+        date/time falls in, so a Day 1 pre-dose record belongs to screening); without a time on
+        either side the record is in the epoch that starts that day."""
+        from ..methods.dates import _days, _instants
 
-        day = _days(dtc)
+        day, instant = _days(dtc), _instants(dtc)
         out = pd.Series(pd.NA, index=self.index, dtype="string")
         for ep in self.study.epochs:           # later epochs overwrite earlier ones
-            start = _days(self.variable(f"DM.{ep.start}")) + pd.Timedelta(days=ep.days_after)
-            hit = (day >= start).fillna(False).astype(bool)
-            out = out.where(~hit.to_numpy(), ep.epoch)
+            ref = self.variable(f"DM.{ep.start}")
+            shift = pd.Timedelta(days=ep.days_after)
+            start, start_at = _days(ref) + shift, _instants(ref) + shift
+            hit = (day >= start).fillna(False).to_numpy(dtype=bool).copy()
+            timed = (instant.notna() & start_at.notna() & (day == start)).to_numpy(dtype=bool)
+            hit[timed] = (instant >= start_at).to_numpy(dtype=bool)[timed]
+            out = out.where(~hit, ep.epoch)
         return out
 
     def arm_attr(self, raw: pd.Series, take: str) -> pd.Series:

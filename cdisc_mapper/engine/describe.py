@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..lang import values
 from ..methods.conditions import describe as describe_condition
 from ..methods.registry import Method
 
@@ -18,14 +19,8 @@ def _raw(p: dict[str, Any], key: str = "from") -> str:
     return f"raw {col}" + (f" of form {src}" if src else "")
 
 
-def _operand(op: dict | None) -> str:
-    if op is None:
-        return "missing"
-    if "value" in op:
-        return repr(op["value"])
-    if "from" in op:
-        return f"raw {op['from']}"
-    return op["of"]
+def _operand(op: Any) -> str:
+    return values.text(op, lambda r: f"raw {r['from']}" if "from" in r else r["of"])
 
 
 def _map(p: dict[str, Any]) -> str:

@@ -10,9 +10,21 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
+
 from .. import __version__
+from ..io.xpt import factorize_cells
 from .context import RunState
 from .finalize import Final
+
+
+def _texts(col: pd.Series) -> list[str | None]:
+    """Each cell as text (None when missing), converting each distinct value once."""
+    codes, uniques = factorize_cells(col)
+    table = np.array([None if u is None or u != u else str(u) for u in uniques] + [None],
+                     dtype=object)
+    return table[codes].tolist()
 
 
 def lineage_document(state: RunState, finals: dict[str, Final]) -> bytes:
@@ -35,9 +47,9 @@ def lineage_document(state: RunState, finals: dict[str, Final]) -> bytes:
             "raw_files": f.files,
             "variables": variables,
             "records": {
-                "raw_file": [int(x) for x in lin["__block__"]],
-                "raw_row": [int(x) for x in lin["__row__"]],
-                "raw_column": [None if c is None or c != c else str(c) for c in col],
+                "raw_file": lin["__block__"].to_numpy(dtype=np.int64).tolist(),
+                "raw_row": lin["__row__"].to_numpy(dtype=np.int64).tolist(),
+                "raw_column": _texts(col),
             },
         }
         if f.parent:

@@ -224,6 +224,22 @@ def data_cutoff(finals: dict[str, Final]) -> datetime:
     return datetime.fromisoformat(max(dates))
 
 
+def release_memory() -> None:
+    """Give memory freed by dropped tables back to the system: Python's garbage, Arrow's memory
+    pool (it keeps freed blocks for reuse) and the C heap (glibc keeps freed pages)."""
+    gc.collect()
+    try:
+        import pyarrow as pa
+        pa.default_memory_pool().release_unused()
+    except (ImportError, AttributeError):
+        pass
+    try:
+        import ctypes
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = None,
                   allow_problems: bool = False, created: datetime | None = None,
                   progress: Callable[[str], None] | None = None,
@@ -265,7 +281,7 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
                 f.lineage = f.lineage.iloc[0:0]
             state.datasets.clear()
             state.forms.clear()
-            gc.collect()
+            release_memory()
             adam, more = write_analysis(state, staging, stamp, progress)
             files += more
             counts.update({n: len(df) for n, df in adam.data.items()})

@@ -40,8 +40,8 @@ import pandas as pd
 
 from cdisc_mapper.errors import DataError, OutputError
 from cdisc_mapper.io.atomic import atomic_open
-from cdisc_mapper.io.xpt import (_check_columns, _fail, map_columns, sas_format_kind,
-                                 sas_numeric_values, with_file, write_chunks)
+from cdisc_mapper.io.xpt import (_check_columns, _fail, factorize_cells, map_columns,
+                                 sas_format_kind, sas_numeric_values, with_file, write_chunks)
 from cdisc_mapper.spec.model import DatasetSpec, VariableSpec
 
 __all__ = ["write_dataset_json", "check_dataset_json", "read_dataset_json",
@@ -88,8 +88,7 @@ def _char_col(series: pd.Series, var: VariableSpec, ds: str) -> tuple[np.ndarray
         first = int(np.flatnonzero(series.notna().to_numpy())[0]) + 1
         raise _fail(ds, f"expected text in this Char variable, found {series.dtype} values",
                     variable=var.name, record=first, value=series.iloc[first - 1])
-    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
-    codes = np.asarray(codes)
+    codes, uniques = factorize_cells(series)
     rendered, longest = [], 0
     for i, u in enumerate(uniques):
         if not isinstance(u, str):

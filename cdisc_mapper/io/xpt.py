@@ -256,9 +256,20 @@ class _Column:
     numbers: np.ndarray | None = None    # Num: float64 values
 
 
-def _char_column(series: pd.Series, var: VariableSpec, ds: str) -> _Column:
-    # factorize on the object ndarray: twice as fast as on the Series (None and NaN -> -1)
+def factorize_cells(series: pd.Series) -> tuple[np.ndarray, list]:
+    """(codes, distinct values) of a column in order of first appearance, missing -> -1.
+
+    An Arrow-backed text column is factorized by Arrow itself (no Python object per cell, ~8x
+    faster); any other column on its object ndarray, twice as fast as on the Series."""
+    if isinstance(series.dtype, pd.StringDtype) and series.dtype.storage.startswith("pyarrow"):
+        codes, uniques = pd.factorize(series.array, use_na_sentinel=True)
+        return np.asarray(codes), list(uniques)
     codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=True)
+    return np.asarray(codes), list(uniques)
+
+
+def _char_column(series: pd.Series, var: VariableSpec, ds: str) -> _Column:
+    codes, uniques = factorize_cells(series)
     codes = np.asarray(codes, dtype=np.int32 if len(uniques) < 2**31 - 1 else np.int64)
     longest = 0
     texts: list[str] = []

@@ -32,7 +32,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-SCALAR = {"type": ["string", "number", "boolean", "null"]}
+from . import values
+from .values import SCALAR
+
 EQUALITY = ("equals", "not_equals", "in", "not_in", "missing")
 NUMERIC = ("lt", "le", "gt", "ge", "between")
 DATES = ("before", "after", "on_or_before", "on_or_after")
@@ -162,12 +164,9 @@ def _subject(cond: dict[str, Any], host: Host) -> dict[str, Any]:
 
 
 def _right(host: Host, v: Any, n: int) -> Any:
-    """A comparison's right-hand side: a constant, or the values of a reference."""
-    if isinstance(v, dict):
-        if "value" in v:
-            return v["value"]
-        return host.resolve(v)
-    return v
+    """A comparison's right-hand side: an operand (:mod:`.values`) — a constant, or the values
+    of a reference."""
+    return values.resolve(v, host.resolve)
 
 
 def _text_equal(s: pd.Series, values: list[Any], fold: bool) -> np.ndarray:

@@ -131,7 +131,8 @@ Text compares ignoring case and surrounding blanks; a test on a missing value is
 after anything.
 
 **Operands** (`then`, `else`, `otherwise`, `parts`, `left`, `right`, a comparison's right side)
-are `{value: X}`, `{from: COLUMN}` or `{of: VARIABLE}`.
+are `{value: X}` (or the constant `X` itself), `{from: COLUMN}` or `{of: VARIABLE}` — the same
+grammar as the values of an ADaM `set_values_to`, where raw columns do not exist.
 
 **when / otherwise** on any method keep its value only where a condition holds:
 `AEENRTPT: {method: hardcode, value: ONGOING, when: {from: AEONGO, equals: "Yes"}}`.
@@ -200,6 +201,8 @@ named), like bad values: `--allow-problems` writes the package anyway.
 
 
 def _type(schema: dict[str, Any]) -> str:
+    if schema.get("title") == "operand":
+        return "operand"
     if "enum" in schema:
         return " | ".join(str(x) for x in schema["enum"])
     t = schema.get("type")

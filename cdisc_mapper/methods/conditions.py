@@ -75,8 +75,8 @@ def describe(cond: dict) -> str:
                 "  else: null")
 def condition(ctx, p):
     """Evaluate the ``cases`` in order; each record takes the ``then`` of the first case whose
-    ``when`` holds, else ``else`` (missing when not given).  ``then``/``else`` are ``{value: X}``,
-    ``{from: COLUMN}`` or ``{of: VARIABLE}``."""
+    ``when`` holds, else ``else`` (missing when not given).  ``then``/``else`` are operands:
+    ``{value: X}`` (or ``X``), ``{from: COLUMN}`` or ``{of: VARIABLE}``."""
     result = ctx.operand(p.get("else"))
     decided = pd.Series(False, index=ctx.index)
     for case in p["cases"]:

@@ -187,6 +187,19 @@ def _days(s: pd.Series) -> pd.Series:
     return pd.Series(values, index=s.index)
 
 
+def _instants(s: pd.Series) -> pd.Series:
+    """ISO date-times with at least hours and minutes → datetime64 (NaT for a date without a
+    time, a partial value or missing), parsed per distinct value."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    u = pd.Series(uniques, dtype="string")
+    timed = u.str.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?").fillna(False)
+    parsed = pd.to_datetime(u.where(timed), format="ISO8601", errors="coerce")
+    values = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+    ok = codes >= 0
+    values[ok] = parsed.to_numpy(dtype="datetime64[ns]")[codes[ok]]
+    return pd.Series(values, index=s.index)
+
+
 def study_day(dtc: pd.Series, ref: pd.Series) -> pd.Series:
     """SDTM study day: date − reference date, +1 on or after the reference (no day 0)."""
     delta = (_days(dtc) - _days(ref)).dt.days

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..lang import values
 from .registry import OPERAND, VARIABLE, method
 
 DIGITS = {"type": "integer", "minimum": 0, "maximum": 12,
@@ -31,11 +32,7 @@ def numeric_operand(ctx, op: dict | None, path: tuple) -> pd.Series:
 
 
 def _op_text(op) -> str:
-    if op is None:
-        return "missing"
-    if "value" in op:
-        return repr(op["value"])
-    return f"raw {op['from']}" if "from" in op else op["of"]
+    return values.text(op, lambda r: f"raw {r['from']}" if "from" in r else r["of"])
 
 
 def _arith_text(p, state=None) -> str:

@@ -18,6 +18,9 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from ..lang import values
+from ..lang.values import SCALAR
+
 # Parameter schema fragments shared by several methods.
 RAW_COLUMN = {"type": "string", "pattern": "^(?!__)\\S(.*\\S)?$",
               "description": "a column of the raw form, named exactly as exported (dots, "
@@ -26,17 +29,13 @@ RAW_COLUMN = {"type": "string", "pattern": "^(?!__)\\S(.*\\S)?$",
 VARIABLE = {"type": "string", "pattern": "^([A-Z][A-Z0-9]{0,7}\\.)?[A-Z][A-Z0-9_]{0,7}$",
             "description": "a variable already derived in this dataset, or DATASET.VARIABLE "
                            "(e.g. DM.RFSTDTC) joined by subject"}
-SCALAR = {"type": ["string", "number", "boolean", "null"]}
 VALUE_MAP = {"type": "object", "additionalProperties": SCALAR,
              "description": "raw value → output value; keys match case-insensitively, trimmed"}
 CODELIST = {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$",
             "description": "a codelist short name (CDISC, e.g. SEX, or the study's own)"}
-OPERAND = {
-    "type": ["object", "null"],
-    "properties": {"value": SCALAR, "from": RAW_COLUMN, "of": VARIABLE},
-    "minProperties": 1, "maxProperties": 1, "additionalProperties": False,
-    "description": "{value: X} a constant, {from: COLUMN} a raw column, {of: VARIABLE} a variable",
-}
+OPERAND = values.operand_schema(
+    {"from": RAW_COLUMN, "of": VARIABLE},
+    "{value: X} (or X) a constant, {from: COLUMN} a raw column, {of: VARIABLE} a variable")
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,9 @@ def epoch(ctx, p):
     """With ``visitnum``: the epoch the study schedule gives the planned visit.  With ``dtc``:
     the epoch of the subject's element that contains the date — epochs start at the subject's
     dates named in the study file's ``epochs`` (e.g. SCREENING at RFICDTC, TREATMENT at
-    RFXSTDTC, FOLLOW-UP the day after RFXENDTC).  A partial date (``2021-09``, ``2021``) gets
+    RFXSTDTC, FOLLOW-UP the day after RFXENDTC); on the day an epoch starts, the times decide
+    when the record and the start date both have one (a pre-dose record on Day 1 is before
+    the first dose at 08:30, so in SCREENING).  A partial date (``2021-09``, ``2021``) gets
     the epoch that both its first and its last possible day fall in, when no epoch starts between
     them (the whole possible range lies in one epoch); otherwise, and before the first epoch, it
     is missing.  Give exactly one of the two."""
@@ -43,8 +45,8 @@ def epoch(ctx, p):
         return ctx.epoch_of_visit(ctx.variable(p["visitnum"]))
     dtc = ctx.variable(p["dtc"])
     first, last = _date_range(dtc)
-    out = ctx.epoch_of_date(first)
     partial = (first != last).fillna(False).to_numpy(dtype=bool)
+    out = ctx.epoch_of_date(dtc.astype("string").where(~partial, first))
     if not partial.any():
         return out
     same = (out == ctx.epoch_of_date(last)).fillna(False).to_numpy(dtype=bool)
@@ -118,18 +120,17 @@ def baseline_flag(ctx, p):
     refday = _days(ref)
     before = day <= refday
     # on the day of first exposure, a record with a time counts only if taken before the dose
-    both_timed = ((dtc.astype("string").str.len() >= 16) & (ref.astype("string").str.len() >= 16)
-                  ).fillna(False).astype(bool)
+    timed, moment = _minutes(dtc)
+    ref_timed, refmoment = _minutes(ref)
+    both_timed = timed & ref_timed
     if both_timed.any():
-        moment = pd.to_datetime(dtc.astype("string").str.slice(0, 16), format="%Y-%m-%dT%H:%M",
-                                errors="coerce")
-        refmoment = pd.to_datetime(ref.astype("string").str.slice(0, 16),
-                                   format="%Y-%m-%dT%H:%M", errors="coerce")
-        before = before.where(~both_timed.to_numpy(), (moment <= refmoment).to_numpy())
+        before = before.where(~both_timed, moment <= refmoment)
     ok = (ctx.variable(p["result"]).notna() & day.notna() & refday.notna()
           & before).fillna(False).astype(bool)
     keys = [subj] + [ctx.variable(v) for v in p["by"]]
-    frame = pd.DataFrame({f"k{i}": k.to_numpy() for i, k in enumerate(keys)})
+    # group on integer codes (missing is its own group), not on a Python object per cell
+    frame = pd.DataFrame({f"k{i}": np.asarray(pd.factorize(k, use_na_sentinel=True)[0])
+                          for i, k in enumerate(keys)})
     frame["day"] = day.to_numpy()
     frame["pos"] = np.arange(len(frame))
     cand = frame[ok.to_numpy()].sort_values(["day", "pos"], kind="stable")
@@ -137,6 +138,22 @@ def baseline_flag(ctx, p):
     out = pd.Series(pd.NA, index=ctx.index, dtype="string")
     out.iloc[last.to_numpy()] = "Y"
     return out
+
+
+def _minutes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(has a time: at least ``YYYY-MM-DDTHH:MM``, that date-time to the minute as datetime64 —
+    NaT when it does not parse), computed once per distinct value."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    u = pd.Series(uniques, dtype="string")
+    long = (u.str.len() >= 16).fillna(False).to_numpy(dtype=bool)
+    parsed = pd.to_datetime(u.str.slice(0, 16), format="%Y-%m-%dT%H:%M",
+                            errors="coerce").to_numpy(dtype="datetime64[ns]")
+    ok = np.asarray(codes) >= 0
+    timed = np.zeros(len(codes), dtype=bool)
+    moment = np.full(len(codes), np.datetime64("NaT"), dtype="datetime64[ns]")
+    timed[ok] = long[codes[ok]]
+    moment[ok] = parsed[codes[ok]]
+    return timed, moment
 
 
 @method("arm_null_reason", family="design", origin="Derived",

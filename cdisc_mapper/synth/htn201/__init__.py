@@ -1,17 +1,20 @@
 """Seeded synthetic raw data of HTN201, the second bundled example study (see ``design``).
 
-``generate_study`` draws the study as its raw forms; ``write_study`` writes them (CSV today; the
-format of each form is ``forms.FORMATS``).  The same seed and size give byte-identical files.
+``generate_study`` draws the study as its raw forms; ``write_study`` writes each in the format
+``forms.FORMATS`` gives it (CSV, the adverse events as ODM-XML, the exposure as SAS7BDAT).  The
+same seed and size give byte-identical files.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ...errors import UsageError
+from ..rawfiles import write_odm, write_sas7bdat
 from ..writer import write_forms
 from . import design, forms
 from .draw import (draw_adverse_events, draw_cohort, draw_exposure, draw_labs, draw_schedule,
@@ -46,11 +49,37 @@ def generate_study(*, seed: int = DEFAULT_SEED,
     return {name: out[name] for name in FORMS}
 
 
+FILE_NAMES = {"csv": "{}.csv", "odm": "{}.xml", "sas7bdat": "{}.sas7bdat"}
+
+
+def export_time(tables: dict[str, pd.DataFrame]) -> dt.datetime:
+    """When the EDC exported the data: midnight a week after the last disposition date."""
+    last = pd.to_datetime(tables["ds"]["IT.DSSTDAT"], format="%m/%d/%Y").max()
+    return (last + pd.Timedelta(days=7)).to_pydatetime()
+
+
 def write_study(out_dir: Path, *, seed: int = DEFAULT_SEED,
                 n_subjects: int | None = None) -> list[Path]:
-    """Generate HTN201 and write ``out_dir/<form>.csv`` for each form; return the paths."""
+    """Generate HTN201 and write each form into ``out_dir`` as ``forms.FORMATS`` says
+    (``<form>.csv``, ``.xml`` or ``.sas7bdat``); return the paths in form order."""
     tables = generate_study(seed=seed, n_subjects=n_subjects)
-    bad = {f for f, fmt in forms.FORMATS.items() if fmt != "csv"}
+    out_dir = Path(out_dir)
+    bad = {f for f, fmt in forms.FORMATS.items() if fmt not in FILE_NAMES}
     if bad:
-        raise UsageError(f"no writer for forms {sorted(bad)} yet")
-    return write_forms(Path(out_dir), tables)
+        raise UsageError(f"no writer for forms {sorted(bad)}")
+    stamp = export_time(tables)
+    csv = {n: t for n, t in tables.items() if forms.FORMATS[n] == "csv"}
+    written = dict(zip(csv, write_forms(out_dir, csv)))
+    for name, table in tables.items():
+        fmt = forms.FORMATS[name]
+        path = out_dir / FILE_NAMES[fmt].format(name)
+        if fmt == "odm":
+            event_oid, event, form_oid, form, group = forms.ODM_FORMS[name]
+            written[name] = write_odm(path, table, study=STUDY, subject="Subject",
+                                      site="SiteNumber", event=(event_oid, event),
+                                      form=(form_oid, form), item_group=group, created=stamp)
+        elif fmt == "sas7bdat":
+            written[name] = write_sas7bdat(path, table, types=forms.SAS_TYPES.get(name, {}),
+                                           labels=forms.SAS_LABELS.get(name, {}), name=name,
+                                           stamp=stamp)
+    return [written[n] for n in tables]

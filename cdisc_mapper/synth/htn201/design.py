@@ -82,25 +82,70 @@ LAB_TESTS = (
 
 
 @dataclass(frozen=True)
+class Coding:
+    """A coded term at every dictionary level, as the EDC's coding module exports it.  The
+    codes are the sponsor dictionary's own (no MedDRA release is shipped); the lowest level
+    term is the preferred term's own LLT."""
+    pt: str
+    ptcd: str
+    hlt: str
+    hltcd: str
+    hlgt: str
+    hlgtcd: str
+    soc: str
+    soccd: str
+
+
+@dataclass(frozen=True)
 class AeTerm:
     verbatim: tuple[str, ...]  # as sites write it
-    pt: str                    # MedDRA preferred term (names only; no codes are shipped)
-    soc: str
+    coding: Coding
     weight: float              # relative frequency
 
+    @property
+    def pt(self) -> str:
+        return self.coding.pt
 
+    @property
+    def soc(self) -> str:
+        return self.coding.soc
+
+
+_NERV, _NERVCD = "Nervous system disorders", "95000008"
+_GEN, _GENCD = "General disorders and administration site conditions", "95000003"
+_VASC, _VASCCD = "Vascular disorders", "95000012"
 AE_TERMS = (
-    AeTerm(("Headache", "headache", "HA"), "Headache", "Nervous system disorders", 5),
-    AeTerm(("Dizziness", "dizzy", "Light-headed"), "Dizziness", "Nervous system disorders", 4),
-    AeTerm(("Ankle swelling", "Swollen ankles", "Peripheral edema"), "Oedema peripheral",
-           "General disorders and administration site conditions", 3),
-    AeTerm(("Fatigue", "Tiredness"), "Fatigue",
-           "General disorders and administration site conditions", 2),
-    AeTerm(("Common cold", "URI"), "Nasopharyngitis", "Infections and infestations", 3),
-    AeTerm(("Dry cough", "Cough"), "Cough", "Respiratory, thoracic and mediastinal disorders", 2),
-    AeTerm(("Nausea",), "Nausea", "Gastrointestinal disorders", 1.5),
-    AeTerm(("Low blood pressure", "Hypotension"), "Hypotension", "Vascular disorders", 1),
-    AeTerm(("Flushing", "Facial flushing"), "Flushing", "Vascular disorders", 1),
+    AeTerm(("Headache", "headache", "HA"),
+           Coding("Headache", "92000022", "Headaches NEC", "93000015", "Headaches", "94000009",
+                  _NERV, _NERVCD), 5),
+    AeTerm(("Dizziness", "dizzy", "Light-headed"),
+           Coding("Dizziness", "92000016", "Neurological signs and symptoms NEC", "93000028",
+                  "Neurological disorders NEC", "94000016", _NERV, _NERVCD), 4),
+    AeTerm(("Ankle swelling", "Swollen ankles", "Peripheral edema"),
+           Coding("Oedema peripheral", "92000046", "Oedema NEC", "93000038",
+                  "General system disorders NEC", "94000008", _GEN, _GENCD), 3),
+    AeTerm(("Fatigue", "Tiredness"),
+           Coding("Fatigue", "92000020", "Asthenic conditions", "93000003",
+                  "General system disorders NEC", "94000008", _GEN, _GENCD), 2),
+    AeTerm(("Common cold", "URI"),
+           Coding("Nasopharyngitis", "92000034", "Upper respiratory tract infections",
+                  "93000033", "Infections - pathogen unspecified", "94000011",
+                  "Infections and infestations", "95000004"), 3),
+    AeTerm(("Dry cough", "Cough"),
+           Coding("Cough", "92000013", "Coughing and associated symptoms", "93000006",
+                  "Respiratory disorders NEC", "94000019",
+                  "Respiratory, thoracic and mediastinal disorders", "95000010"), 2),
+    AeTerm(("Nausea",),
+           Coding("Nausea", "92000035", "Nausea and vomiting symptoms", "93000027",
+                  "Gastrointestinal signs and symptoms", "94000007",
+                  "Gastrointestinal disorders", "95000002"), 1.5),
+    AeTerm(("Low blood pressure", "Hypotension"),
+           Coding("Hypotension", "92000047", "Vascular hypotensive disorders", "93000039",
+                  "Decreased and nonspecific blood pressure disorders and shock", "94000025",
+                  _VASC, _VASCCD), 1),
+    AeTerm(("Flushing", "Facial flushing"),
+           Coding("Flushing", "92000048", "Peripheral vascular disorders NEC", "93000040",
+                  "Vascular disorders NEC", "94000026", _VASC, _VASCCD), 1),
 )
 SEVERITY = ("Mild", "Moderate", "Severe")
 RELATION = ("Not Related", "Unlikely Related", "Possibly Related", "Probably Related")

@@ -1,7 +1,10 @@
 """HTN201's raw forms as its EDC and central laboratory export them: one function per form.
 
 Every cell is text; ``""`` is a cell that was not entered.  Each form function returns one table,
-so a form can be written in another file format without touching the others (``FORMATS``).
+so a form can be written in another file format without touching the others (``FORMATS``): the
+adverse-event log comes as CDISC ODM 1.3 clinical data (item OIDs as its columns), the exposure
+form as a SAS dataset (SAS variable names, dates and the dose as numbers, ``SAS_TYPES``) — each
+table holds the text a reader of that file gives back.
 """
 
 from __future__ import annotations
@@ -16,7 +19,14 @@ from .draw import (AE_STOP, COMPLETED, LOST, NOT_TREATED, SCREEN_FAILURE, Advers
                    Labs, Study, Vitals)
 
 FORMS = ("dm", "ie", "rand", "ex", "ae", "vs", "lb", "sv", "ds")
-FORMATS = {name: "csv" for name in FORMS}      # how each form is written
+FORMATS = {**{name: "csv" for name in FORMS}, "ae": "odm", "ex": "sas7bdat"}  # how each form is written
+ODM_FORMS = {"ae": ("SE.AELOG", "Adverse events log", "F.AE", "Adverse Events", "IG.AE")}
+SAS_TYPES = {"ex": {"EXDOSE": "number", "EXSTDAT": "date", "EXENDAT": "date"}}
+SAS_LABELS = {"ex": {"Subject": "Subject number", "SiteNumber": "Site number",
+                     "InstanceName": "Visit", "EXTRT": "Study drug", "EXDOSE": "Dose",
+                     "EXDOSU": "Dose unit", "EXDOSFRM": "Dose form", "EXROUTE": "Route",
+                     "EXFREQ": "Frequency", "EXSTDAT": "Start date", "EXSTTIM": "Start time",
+                     "EXENDAT": "End date"}}
 
 
 def us_date(ordinals: np.ndarray, precision: np.ndarray | None = None) -> np.ndarray:
@@ -32,6 +42,12 @@ def us_date(ordinals: np.ndarray, precision: np.ndarray | None = None) -> np.nda
         out.append(f"{d.month:02d}/{d.day:02d}/{d.year}" if p == 0 else
                    f"{d.month:02d}/UN/{d.year}" if p == 1 else f"UN/UNK/{d.year}")
     return np.array(out, dtype=object)
+
+
+def iso_day(ordinals: np.ndarray) -> np.ndarray:
+    """``YYYY-MM-DD`` (a SAS date as a reader gives it back); ordinal 0 = not entered."""
+    return np.array(["" if o <= 0 else dt.date.fromordinal(int(o)).isoformat()
+                     for o in ordinals], dtype=object)
 
 
 def clock(minutes: np.ndarray) -> np.ndarray:
@@ -88,24 +104,25 @@ def rand_form(s: Study) -> pd.DataFrame:
 
 
 def ex_form(s: Study, e: Exposure) -> pd.DataFrame:
+    """The exposure form as the EDC's SAS export: SAS variable names, dates and dose numeric
+    (written as SAS dates and numbers, read back as ISO dates and digits), the time as text."""
     c = s.cohort
     names = np.array([v.raw for v in D.VISITS], dtype=object)
     dose = np.array([str(a.dose) for a in D.ARMS], dtype=object)
     n = len(e.subj)
     return _frame({**_keys(s, e.subj), "InstanceName": names[e.visit],
-                   "IT.EXTRT": np.full(n, "ZX-101"), "IT.EXDOSE": dose[c.arm[e.subj]],
-                   "IT.EXDOSU": np.full(n, "mg"), "IT.EXDOSFRM": np.full(n, "Tablet"),
-                   "IT.EXROUTE": np.full(n, "Oral"), "IT.EXFREQ": np.full(n, "Once daily"),
-                   "IT.EXSTDAT": us_date(e.start), "IT.EXSTTIM": clock(e.start_time),
-                   "IT.EXENDAT": us_date(e.end)})
+                   "EXTRT": np.full(n, "ZX-101"), "EXDOSE": dose[c.arm[e.subj]],
+                   "EXDOSU": np.full(n, "mg"), "EXDOSFRM": np.full(n, "Tablet"),
+                   "EXROUTE": np.full(n, "Oral"), "EXFREQ": np.full(n, "Once daily"),
+                   "EXSTDAT": iso_day(e.start), "EXSTTIM": clock(e.start_time),
+                   "EXENDAT": iso_day(e.end)})
 
 
 def ae_form(s: Study, a: AdverseEvents) -> pd.DataFrame:
     ongoing = a.end == 0
     return _frame({**_keys(s, a.subj), "IT.AESPID": a.spid.astype(str),
                    "IT.AETERM": a.verbatim,
-                   "IT.AEPT": [D.AE_TERMS[t].pt for t in a.term],
-                   "IT.AESOC": [D.AE_TERMS[t].soc for t in a.term],
+                   **_coded(a.term),
                    "IT.AESTDAT": us_date(a.start, a.start_precision),
                    "IT.AEENDAT": us_date(a.end, a.end_precision),
                    "IT.AEONGO": np.where(ongoing, "Y", "N"),
@@ -114,6 +131,16 @@ def ae_form(s: Study, a: AdverseEvents) -> pd.DataFrame:
                    "IT.AEREL": np.array(D.RELATION, dtype=object)[a.relation],
                    "IT.AEACN": a.action,
                    "IT.AEOUT": np.where(ongoing, D.OUTCOME_ONGOING, D.OUTCOME_DONE)})
+
+
+def _coded(term: np.ndarray) -> dict:
+    """The coding module's columns: the coded term and its code at every level."""
+    c = [D.AE_TERMS[t].coding for t in term]
+    return {"IT.AELLT": [x.pt for x in c], "IT.AELLTCD": [x.ptcd for x in c],
+            "IT.AEPT": [x.pt for x in c], "IT.AEPTCD": [x.ptcd for x in c],
+            "IT.AEHLT": [x.hlt for x in c], "IT.AEHLTCD": [x.hltcd for x in c],
+            "IT.AEHLGT": [x.hlgt for x in c], "IT.AEHLGTCD": [x.hlgtcd for x in c],
+            "IT.AESOC": [x.soc for x in c], "IT.AESOCCD": [x.soccd for x in c]}
 
 
 def vs_form(s: Study, v: Vitals) -> pd.DataFrame:
