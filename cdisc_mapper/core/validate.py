@@ -103,7 +103,7 @@ def run_core_rules(package, paths, *, ct=None, findings: pd.DataFrame,
             progress(cat, core_statuses[-1])
     core = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=list(REPORT_COLUMNS) + ["authority"])
-    findings, statuses = _dedupe(findings, statuses, core, rules, study)
+    findings, statuses, core = _dedupe(findings, statuses, core, rules, study)
     merged = pd.concat([findings, core], ignore_index=True) if len(core) else findings
     for c in ("authority", "also_by"):
         if c not in merged.columns:
@@ -138,18 +138,20 @@ def _standards(r: CoreRule) -> str:
 
 
 def _dedupe(findings: pd.DataFrame, statuses: list[RuleStatus], core: pd.DataFrame,
-            rules: list[CoreRule], study) -> tuple[pd.DataFrame, list[RuleStatus]]:
+            rules: list[CoreRule], study
+            ) -> tuple[pd.DataFrame, list[RuleStatus], pd.DataFrame]:
     """Drop the product's findings that a CORE rule of the same authority id reports on the
-    same dataset and record; name the product's rule in the CORE finding's ``also_by``."""
+    same dataset and record; name the product's rule in the CORE finding's ``also_by``.
+    Returns the product's findings, the statuses and the CORE findings."""
     if not len(core) or not len(findings):
-        return findings, statuses
+        return findings, statuses, core
     ours = {}
     for st in statuses:
         ids = {st.rule.authority_id, *(x["id"] for x in st.rule.related)} - {""}
         if ids:
             ours[st.rule.id] = ids
     if not ours:
-        return findings, statuses
+        return findings, statuses, core
     by_id = {r.id: set(r.authority_ids()) for r in rules}
     core = core.copy()
     core["also_by"] = ""
@@ -189,7 +191,7 @@ def _dedupe(findings: pd.DataFrame, statuses: list[RuleStatus], core: pd.DataFra
                 if st.found == 0:
                     st.status = "passed"
                     st.per_dataset = {}
-    return findings[~drop], statuses
+    return findings[~drop], statuses, core
 
 
 def _rec(r):
