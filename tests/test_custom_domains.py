@@ -120,10 +120,12 @@ def test_class_variables_are_the_models():
         got = class_variables(std, cls)
         role = {v.name: v.role for v in got}
         body = model["classes"]["FINDINGS" if cls.startswith("Findings") else cls.upper()]
-        assert [v.name for v in got if v.name in dict(body)] == [n for n, _ in body], cls
-        assert all(role[n] == r for n, r in body), cls
         go = model["classes"]["GENERAL OBSERVATIONS"]
-        assert all(role[n] == r for n, r in go), cls
+        barred = {"--USCHFL", "--METHOD", "--RSTIND", "--RSTMOD", "--IMPLBL", "--RESLOC",
+                  "--DTHREL", "--EXCLFL", "--REASEX", "FETUSID", "--NOMDY", "--DETECT"}
+        want = [(n, r) for n, r in body if n not in barred or n in role]
+        assert [v.name for v in got if v.name in dict(body)] == [n for n, _ in want], cls
+        assert all(role[n] == r for n, r in want + go if n in role), cls
         assert [v.order for v in got] == list(range(1, len(got) + 1))
     fa = [v.name for v in class_variables(std, "Findings About")]
     assert fa[fa.index("--TEST") + 1] == "--OBJ"
@@ -131,11 +133,14 @@ def test_class_variables_are_the_models():
     # the guide's domains of another class give a variable none of the class's domains has
     assert f["--SEV"].label == "Severity/Intensity" and f["--SEV"].core == "Perm"
     # a model variable that no dataset of SDTMIG 3.4 has: Char, its name as label
-    nomdy = f["--NOMDY"]
-    assert (nomdy.type, nomdy.label, nomdy.core, nomdy.codelist) == ("Char", "--NOMDY", "Perm",
-                                                                     None)
+    xdy = f["--XDY"]
+    assert (xdy.type, xdy.label, xdy.core, xdy.codelist) == ("Char", "--XDY", "Perm", None)
     d = custom_domain(std, "XA", "Findings", "Skin Prick Test")
-    assert d.variable("XANOMDY").label == "XANOMDY"
+    assert d.variable("XAXDY").label == "XAXDY"
+    # SDTMIG 3.4 section 2.7: model variables the guide does not allow
+    i = {v.name for v in class_variables(std, "Interventions")}
+    assert "--METHOD" not in i and "--METHOD" in f and "--DTHREL" not in f
+    assert not {"--NOMDY", "RPHASE", "FETUSID", "--USCHFL"} & set(f)
 
 
 def test_custom_domain_fills_in_the_prefix():

@@ -21,7 +21,6 @@ import pandas as pd
 
 from ..standards.sdtm_model import (
     GENERAL_CLASSES,
-    MODEL_OF_GUIDE,
     guide_model,
     load_model,
     observation_variables,
@@ -30,7 +29,7 @@ from .frame import Unsupported
 from .operations import operation
 from .values import ListValue, as_text
 
-__all__ = ["MODEL_OF_GUIDE", "load_model", "model_version", "model_variables"]
+__all__ = ["load_model", "model_version", "model_variables"]
 
 
 def model_version(study) -> str:

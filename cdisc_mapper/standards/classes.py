@@ -19,11 +19,13 @@ prefix standing for the domain code):
   (the one whose labels agree most with the majority: CE for Events), else the shortest; a
   domain code at the start of a label is replaced by the custom domain's.
 
-A model variable that none of the class's domains has is Permissible; its type, label and
-codelist are those of the guide's domains of the other general classes that have it (AELNKID,
-AETPT, AESEV for a Findings domain), else of any other dataset of the guide (``--CNTMOD`` of
-SV, POOLID of RELSUB), else ``Char`` with the variable's name as its label and no codelist
-(SDTM v2.0 variables that SDTMIG 3.4 does not use, such as ``--NOMDY``).
+The model variables that the guide does not allow (SDTMIG 3.4 section 2.7: ``--NOMDY``,
+``--USCHFL`` ..., listed with the model's guides in the model file) are left out.  A model
+variable that none of the class's domains has is Permissible; its type, label and codelist are
+those of the guide's domains of the other general classes that have it (AELNKID, AETPT, AESEV
+for a Findings domain), else of any other dataset of the guide (``--CNTMOD`` of SV, POOLID of
+RELSUB), else ``Char`` with the variable's name as its label and no codelist (SDTM v2.0
+variables that no dataset of SDTMIG 3.4 shows, such as ``--XDY`` or ``--VAMT``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,12 @@ from collections import Counter, defaultdict
 from functools import cache
 
 from cdisc_mapper.spec.model import DatasetDef, Standard, VariableDef
-from cdisc_mapper.standards.sdtm_model import guide_model, load_model, observation_variables
+from cdisc_mapper.standards.sdtm_model import (
+    guide_model,
+    load_model,
+    not_allowed,
+    observation_variables,
+)
 
 __all__ = ["CUSTOM_CLASSES", "class_variables", "custom_domain", "with_class_variables"]
 
@@ -66,13 +73,17 @@ def _fill(text: str, domain: str) -> str:
 
 
 def _model_rows(std: Standard, cls: str) -> dict[str, str]:
-    """{variable: role} of class ``cls`` in the SDTM model that ``std`` implements, in order."""
+    """{variable: role} of class ``cls`` in the SDTM model that ``std`` implements, in order,
+    less the variables the guide does not allow."""
     version = guide_model(std.name, std.version)
     if version is None:
         raise ValueError(f"no SDTM model for {std.name} {std.version} in this product")
+    model = load_model(version)
+    barred = not_allowed(model, std.name, std.version, cls)
     rows: dict[str, str] = {}
-    for n, r in observation_variables(load_model(version), cls):
-        rows.setdefault(n, r)
+    for n, r in observation_variables(model, cls):
+        if n not in barred:
+            rows.setdefault(n, r)
     return rows
 
 

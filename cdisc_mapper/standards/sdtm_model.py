@@ -15,11 +15,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-__all__ = ["GENERAL_CLASSES", "MODEL_OF_GUIDE", "guide_model", "load_model",
-           "observation_variables"]
-
-# The SDTM model version each shipped implementation guide implements.
-MODEL_OF_GUIDE = {("SDTMIG", "3.4"): "2.0"}
+__all__ = ["GENERAL_CLASSES", "guide_model", "load_model", "not_allowed", "observation_variables"]
 
 # The general observation classes, as the model names them (upper case).
 GENERAL_CLASSES = ("INTERVENTIONS", "EVENTS", "FINDINGS", "FINDINGS ABOUT")
@@ -28,8 +24,9 @@ GENERAL_CLASSES = ("INTERVENTIONS", "EVENTS", "FINDINGS", "FINDINGS ABOUT")
 @cache
 def load_model(version: str = "2.0") -> dict[str, Any]:
     """The shipped SDTM model: ``{"classes": {NAME: [(var, role)]}, "datasets": {name:
-    {"class": ..., "variables": [(var, role)]}}}``, class names in upper case (cached; treat
-    as read-only).  Raises ``LookupError`` for a model version the product does not ship."""
+    {"class": ..., "variables": [(var, role)]}}, "guides": {(GUIDE, version): {"not_allowed":
+    {CLASS: (var, ...)}}}}``, class and guide names in upper case (cached; treat as read-only).
+    Raises ``LookupError`` for a model version the product does not ship."""
     import yaml
 
     f = resources.files("cdisc_mapper.standards").joinpath("model", f"sdtm-{version}.yaml")
@@ -39,12 +36,33 @@ def load_model(version: str = "2.0") -> dict[str, Any]:
     classes = {k.upper(): [tuple(v) for v in vs] for k, vs in raw["classes"].items()}
     datasets = {k: {"class": d["class"], "variables": [tuple(v) for v in d["variables"]]}
                 for k, d in raw["datasets"].items()}
-    return {"version": str(raw["version"]), "classes": classes, "datasets": datasets}
+    guides = {(g.upper(), str(d["version"])): {"not_allowed": {
+        k.upper(): tuple(vs) for k, vs in (d.get("not_allowed") or {}).items()}}
+        for g, d in (raw.get("implementation_guides") or {}).items()}
+    return {"version": str(raw["version"]), "classes": classes, "datasets": datasets,
+            "guides": guides}
 
 
+@cache
 def guide_model(name: str, version: str) -> str | None:
-    """The SDTM model version that guide ``name`` ``version`` implements (None: not shipped)."""
-    return MODEL_OF_GUIDE.get((name.upper(), str(version)))
+    """The version of the shipped SDTM model that guide ``name`` ``version`` implements (as
+    the model file names its guides; None: none does)."""
+    folder = resources.files("cdisc_mapper.standards").joinpath("model")
+    for f in sorted(folder.iterdir(), key=lambda f: f.name):
+        if f.name.startswith("sdtm-") and f.name.endswith(".yaml"):
+            model = load_model(f.name[len("sdtm-"):-len(".yaml")])
+            if (name.upper(), str(version)) in model["guides"]:
+                return model["version"]
+    return None
+
+
+def not_allowed(model: dict[str, Any], name: str, version: str, cls: str) -> set[str]:
+    """The variables of general observation class ``cls`` that guide ``name`` ``version`` does
+    not allow (SDTMIG 3.4 section 2.7), ``--`` for the domain prefix."""
+    rules = model["guides"].get((name.upper(), str(version)), {}).get("not_allowed", {})
+    cls = cls.upper().replace("-", " ")
+    own = rules.get("FINDINGS" if cls == "FINDINGS ABOUT" else cls, ())
+    return {*rules.get("GENERAL OBSERVATIONS", ()), *own, *rules.get(cls, ())}
 
 
 def observation_variables(model: dict[str, Any], cls: str,
