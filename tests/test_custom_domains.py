@@ -16,6 +16,7 @@ from cdisc_mapper.engine.run import build_study, convert_study
 from cdisc_mapper.errors import MappingError
 from cdisc_mapper.standards import load_standard
 from cdisc_mapper.standards.classes import CUSTOM_CLASSES, class_variables, custom_domain
+from cdisc_mapper.standards.sdtm_model import load_model
 from cdisc_mapper.validate import validate
 
 XA = """\
@@ -75,14 +76,14 @@ def test_class_holds_every_variable_of_its_domains(cls):
         for v in d.variables:
             g = "--" + v.name[2:] if v.name.startswith(d.name) else v.name
             assert g in got, (cls, d.name, v.name)
-    # type: the one most domains give the variable; the model's identifiers and timing
-    # variables of the other classes are added, Permissible
+    # type: the one most domains give the variable; a model variable that none of the
+    # class's domains has is Permissible
     for g, cv in got.items():
         occ = [v for d in members for v in d.variables
                if ("--" + v.name[2:] if v.name.startswith(d.name) else v.name) == g]
         assert "\\n" not in cv.label and len(cv.label) <= 40
         if not occ:
-            assert cv.role in ("Identifier", "Timing") and cv.core == "Perm", g
+            assert cv.core == "Perm", g
             continue
         types = Counter(v.type for v in occ)
         assert types[cv.type] == max(types.values()), g
@@ -110,6 +111,36 @@ def test_class_facts_of_the_model():
         rank = {"Identifier": 0, "Topic": 1, "Timing": 3}
         roles = [rank.get(v.role, 2) for v in class_variables(std, cls)]
         assert roles == sorted(roles), cls
+
+
+def test_class_variables_are_the_models():
+    """Which variables a class has, their order and role: the SDTM v2.0 model's."""
+    std, model = _std(), load_model("2.0")
+    for cls in CUSTOM_CLASSES:
+        got = class_variables(std, cls)
+        role = {v.name: v.role for v in got}
+        body = model["classes"]["FINDINGS" if cls.startswith("Findings") else cls.upper()]
+        go = model["classes"]["GENERAL OBSERVATIONS"]
+        barred = {"--USCHFL", "--METHOD", "--RSTIND", "--RSTMOD", "--IMPLBL", "--RESLOC",
+                  "--DTHREL", "--EXCLFL", "--REASEX", "FETUSID", "--NOMDY", "--DETECT"}
+        want = [(n, r) for n, r in body if n not in barred or n in role]
+        assert [v.name for v in got if v.name in dict(body)] == [n for n, _ in want], cls
+        assert all(role[n] == r for n, r in want + go if n in role), cls
+        assert [v.order for v in got] == list(range(1, len(got) + 1))
+    fa = [v.name for v in class_variables(std, "Findings About")]
+    assert fa[fa.index("--TEST") + 1] == "--OBJ"
+    f = {v.name: v for v in class_variables(std, "Findings")}
+    # the guide's domains of another class give a variable none of the class's domains has
+    assert f["--SEV"].label == "Severity/Intensity" and f["--SEV"].core == "Perm"
+    # a model variable that no dataset of SDTMIG 3.4 has: Char, its name as label
+    xdy = f["--XDY"]
+    assert (xdy.type, xdy.label, xdy.core, xdy.codelist) == ("Char", "--XDY", "Perm", None)
+    d = custom_domain(std, "XA", "Findings", "Skin Prick Test")
+    assert d.variable("XAXDY").label == "XAXDY"
+    # SDTMIG 3.4 section 2.7: model variables the guide does not allow
+    i = {v.name for v in class_variables(std, "Interventions")}
+    assert "--METHOD" not in i and "--METHOD" in f and "--DTHREL" not in f
+    assert not {"--NOMDY", "RPHASE", "FETUSID", "--USCHFL"} & set(f)
 
 
 def test_custom_domain_fills_in_the_prefix():

@@ -246,6 +246,9 @@ DEFECTS = [
            "CM0002", "AE", "aeterm", (None,)),
     Defect("variable-not-allowed", "ae", lambda d: d.assign(AEXTRA="x"),
            "CG0013", "AE", "AEXTRA", (None,)),
+    # SDTMIG 3.4 section 2.7: a model timing variable the guide does not allow (SEND only)
+    Defect("variable-send-only", "ae", lambda d: d.assign(AENOMDY=1.0),
+           "CG0013", "AE", "AENOMDY", (None,)),
     Defect("natural-key-duplicate", "qs",
            lambda d: (set_cell(d, 3, "QSTESTCD", "DLQI101"),
                       set_cell(d, 3, "QSTEST", d.loc[1, "QSTEST"])) and None,
@@ -281,6 +284,14 @@ def test_seeded_defect_is_found(defect, pkg, clean_xpt_result):
                                                for rec in records}
     if load_catalogue().rules[defect.rule].severity == "error":
         assert r.exit_code() == 1
+
+
+def test_model_class_qualifier_is_allowed(pkg):
+    """SDTMIG 3.4 section 2.5: a qualifier of the domain's class in the SDTM model (--LAT of
+    Events, which no Events domain of the guide has) may be added to the domain."""
+    df, meta = read(pkg, "ae")
+    write(pkg, "ae", df.assign(AELAT="LEFT"), meta)
+    assert ("AE", "AELAT", None) not in hits(validate(pkg), "CG0013")
 
 
 def test_visit_missing_from_sv(pkg):

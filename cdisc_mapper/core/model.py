@@ -1,19 +1,12 @@
-"""The SDTM model behind an implementation guide, and the Operations that read it.
+"""The CORE Operations that read the SDTM model behind an implementation guide.
 
-The shipped model (``cdisc_mapper/standards/model/sdtm-<version>.yaml``) lists the variables of
-each observation class (General Observations, Interventions, Events, Findings, Findings About,
-Associated Persons) and of each dataset the model defines itself (DM, CO, SE, SV, the trial
-design and relationship datasets), in the model's order, with their role.
-
-The variables the model allows in a dataset (:func:`model_variables`) follow the model's
-structure, as CDISC CORE reads it:
-
-* a dataset the model defines (DM, SE, TS, RELREC, SUPPQUAL for every SUPP--, ...): its variables;
-* a dataset of a general observation class (by the guide's class of the dataset, or the class
-  its variables show for a custom domain): the General Observations identifiers, the Associated
-  Persons identifiers for an ``AP--`` dataset, the class's variables (Findings About: those of
-  Findings with the Findings About variables after ``--TEST``), then the General Observations
-  timing variables; ``--`` is the dataset's domain prefix.
+The model itself is read by :mod:`cdisc_mapper.standards.sdtm_model`.  The variables the model
+allows in a dataset (:func:`model_variables`) follow the model's structure, as CDISC CORE reads
+it: a dataset the model defines (DM, SE, TS, RELREC, SUPPQUAL for every SUPP--, ...) has its
+variables; a dataset of a general observation class (by the guide's class of the dataset, or
+the class its variables show for a custom domain) those of
+:func:`~cdisc_mapper.standards.sdtm_model.observation_variables`, ``--`` being the dataset's
+domain prefix (``EG`` in APEG).
 
 Operations: ``get_model_column_order`` (that list), ``get_parent_model_column_order`` (per record
 of a SUPP--/RELREC-like dataset, the list of the dataset its RDOMAIN names) and
@@ -23,39 +16,20 @@ timing variables: ``role`` = ``Timing``).
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
-from typing import Any
-
 import numpy as np
 import pandas as pd
 
+from ..standards.sdtm_model import (
+    GENERAL_CLASSES,
+    guide_model,
+    load_model,
+    observation_variables,
+)
 from .frame import Unsupported
 from .operations import operation
 from .values import ListValue, as_text
 
-__all__ = ["MODEL_OF_GUIDE", "load_model", "model_version", "model_variables"]
-
-# The SDTM model version each shipped implementation guide implements.
-MODEL_OF_GUIDE = {("SDTMIG", "3.4"): "2.0"}
-
-_GENERAL = ("INTERVENTIONS", "EVENTS", "FINDINGS", "FINDINGS ABOUT")
-
-
-@cache
-def load_model(version: str = "2.0") -> dict[str, Any]:
-    """The shipped SDTM model: ``{"classes": {name: [(var, role)]}, "datasets": {name:
-    {"class": ..., "variables": [(var, role)]}}}`` (cached; treat as read-only)."""
-    import yaml
-
-    f = resources.files("cdisc_mapper.standards").joinpath("model", f"sdtm-{version}.yaml")
-    if not f.is_file():
-        raise Unsupported(f"SDTM model {version} is not in this product")
-    raw = yaml.safe_load(f.read_text(encoding="utf-8"))
-    classes = {k.upper(): [tuple(v) for v in vs] for k, vs in raw["classes"].items()}
-    datasets = {k: {"class": d["class"], "variables": [tuple(v) for v in d["variables"]]}
-                for k, d in raw["datasets"].items()}
-    return {"version": str(raw["version"]), "classes": classes, "datasets": datasets}
+__all__ = ["load_model", "model_version", "model_variables"]
 
 
 def model_version(study) -> str:
@@ -64,7 +38,7 @@ def model_version(study) -> str:
     std = getattr(study, "standard", None)
     if std is None:
         raise Unsupported(f"no SDTM model for {study.product} {study.version} in this product")
-    v = MODEL_OF_GUIDE.get((std.name.upper(), str(std.version)))
+    v = guide_model(std.name, std.version)
     if v is None:
         raise Unsupported(f"no SDTM model for {std.name} {std.version} in this product")
     return v
@@ -107,18 +81,10 @@ def model_variables(study, ds) -> list[tuple[str, str]]:
         rows = list(own["variables"])
     else:
         cls = _class(study, ds)
-        if cls not in _GENERAL:
+        if cls not in GENERAL_CLASSES:
             raise Unsupported(f"SDTM {model['version']} model variables of dataset {ds.name} "
                               f"(class {cls or 'unknown'})")
-        c = model["classes"]
-        go = c["GENERAL OBSERVATIONS"]
-        body = list(c["FINDINGS" if cls == "FINDINGS ABOUT" else cls])
-        if cls == "FINDINGS ABOUT":
-            at = next((i for i, (n, _) in enumerate(body) if n == "--TEST"), len(body) - 1)
-            body = body[:at + 1] + list(c["FINDINGS ABOUT"]) + body[at + 1:]
-        ap = list(c.get("ASSOCIATED PERSONS", [])) if _is_ap(ds.name) else []
-        rows = [v for v in go if v[1] == "Identifier"] + ap + body + \
-            [v for v in go if v[1] == "Timing"]
+        rows = observation_variables(model, cls, associated_persons=_is_ap(ds.name))
     p = _prefix(ds)
     out = list({n.replace("--", p, 1): (n.replace("--", p, 1), r) for n, r in rows}.values())
     study.cache[key] = out

@@ -1,27 +1,31 @@
 """The variables of the SDTM general observation classes, and sponsor-defined (custom) domains.
 
 A custom domain (SDTMIG 3.4 section 2.6; SDTM v2.0 model) such as ``XA`` (Findings) or ``XE``
-(Events) takes its variables from the general class it belongs to.  The class-level variable
-lists are derived here from the implementation guide's own domains of that class (its 63
-datasets, so no second copy of the model is kept): a variable of the class is every variable
-that one of those domains has, its ``--`` prefix standing for the domain code.  Per variable:
+(Events) takes its variables from the general class it belongs to.  Which variables a class has,
+in what order and with what role, is the SDTM model's (:mod:`cdisc_mapper.standards.sdtm_model`,
+:func:`~cdisc_mapper.standards.sdtm_model.observation_variables`: the General Observations
+identifiers, the class's variables, the General Observations timing variables; Findings About is
+Findings with ``--OBJ``).  What the model file does not carry -- type, label, codelist and core --
+is derived from the implementation guide's own domains of that class (a variable's ``--``
+prefix standing for the domain code):
 
-* type, role and codelist: those most of the class's domains give it (a codelist only where at
-  least half of the domains that have the variable name it, so UNIT but not VSRESU);
+* type and codelist: those most of the class's domains give the variable (a codelist only where
+  at least half of the domains that have the variable name it, so UNIT but not VSRESU);
 * core: ``Req`` where every domain that has it requires it and most domains have it
   (``--TESTCD``, ``--TERM``, ``--SEQ``), else ``Exp`` where most of the class's domains expect
   it, else ``Perm`` (a variable of one domain, such as AESER, is Permissible elsewhere);
 * label: the label most domains give it; where every domain words it its own way (``--TESTCD``
   "Lab Test or Examination Short Name" ...), the wording of the class's most typical domain
   (the one whose labels agree most with the majority: CE for Events), else the shortest; a
-  domain code at the start of a label is replaced by the custom domain's;
-* order: identifiers, topic, qualifiers, timing (the model's order of roles), and within each
-  role the typical domain's order, each variable of another domain placed after the one it
-  follows there.
+  domain code at the start of a label is replaced by the custom domain's.
 
-Identifiers and timing variables belong to the model, not to one class: those of the other
-classes' domains are added, Permissible (AELNKID, AETPT ...).  Findings About takes the
-Findings variables plus those of FA and SR (``--OBJ``).
+The model variables that the guide does not allow (SDTMIG 3.4 section 2.7: ``--NOMDY``,
+``--USCHFL`` ..., listed with the model's guides in the model file) are left out.  A model
+variable that none of the class's domains has is Permissible; its type, label and codelist are
+those of the guide's domains of the other general classes that have it (AELNKID, AETPT, AESEV
+for a Findings domain), else of any other dataset of the guide (``--CNTMOD`` of SV, POOLID of
+RELSUB), else ``Char`` with the variable's name as its label and no codelist (SDTM v2.0
+variables that no dataset of SDTMIG 3.4 shows, such as ``--XDY`` or ``--VAMT``).
 """
 
 from __future__ import annotations
@@ -30,12 +34,17 @@ from collections import Counter, defaultdict
 from functools import cache
 
 from cdisc_mapper.spec.model import DatasetDef, Standard, VariableDef
+from cdisc_mapper.standards.sdtm_model import (
+    guide_model,
+    load_model,
+    not_allowed,
+    observation_variables,
+)
 
 __all__ = ["CUSTOM_CLASSES", "class_variables", "custom_domain", "with_class_variables"]
 
 CUSTOM_CLASSES = ("Interventions", "Events", "Findings", "Findings About")
 
-_ROLE_RANK = {"Identifier": 0, "Topic": 1, "Timing": 3}
 _STRUCTURE = {
     "Interventions": "One record per {x} per subject",
     "Events": "One record per {x} per subject",
@@ -58,31 +67,55 @@ def _most(counter: Counter) -> tuple:
     return sorted(counter.items(), key=lambda kv: (-kv[1], str(kv[0])))[0]
 
 
+def _fill(text: str, domain: str) -> str:
+    """``text`` (a class variable's name or label) with ``domain`` for a leading ``--``."""
+    return domain + text[2:] if text.startswith("--") else text
+
+
+def _model_rows(std: Standard, cls: str) -> dict[str, str]:
+    """{variable: role} of class ``cls`` in the SDTM model that ``std`` implements, in order,
+    less the variables the guide does not allow."""
+    version = guide_model(std.name, std.version)
+    if version is None:
+        raise ValueError(f"no SDTM model for {std.name} {std.version} in this product")
+    model = load_model(version)
+    barred = not_allowed(model, std.name, std.version, cls)
+    rows: dict[str, str] = {}
+    for n, r in observation_variables(model, cls):
+        if n not in barred:
+            rows.setdefault(n, r)
+    return rows
+
+
 @cache
 def _class_variables(name: str, version: str, cls: str) -> tuple[VariableDef, ...]:
     from cdisc_mapper.standards.loader import load_standard
     std = load_standard(name, version)
+    model = _model_rows(std, cls)
     members = _members(std, cls)
     if not members:
         raise ValueError(f"no domain of class {cls!r} in {std.name} {std.version}")
-    seen: dict[str, list[tuple[DatasetDef, VariableDef]]] = defaultdict(list)
-    for d in members:
-        for v in d.variables:
-            v = VariableDef(name=v.name, label=" ".join(v.label.split()), type=v.type,
-                            order=v.order, role=v.role, core=v.core, codelist=v.codelist)
-            seen[_generic(d, v.name)].append((d, v))
-    # identifiers and timing variables are the model's, common to the general classes: those
-    # of the other classes' domains belong to this class too (AELNKID, AETPT ...), Permissible
+    general = [d for d in std.datasets.values() if d.cls in CUSTOM_CLASSES and len(d.name) == 2
+               and d not in members]
+    rest = [d for d in std.datasets.values() if d not in members and d not in general]
+
+    def occurrences(domains, want, core=None):
+        found: dict[str, list[tuple[DatasetDef, VariableDef]]] = defaultdict(list)
+        for d in domains:
+            for v in d.variables:
+                g = _generic(d, v.name)
+                if g in want:
+                    found[g].append((d, VariableDef(
+                        name=v.name, label=" ".join(v.label.split()), type=v.type,
+                        order=v.order, role=v.role, core=core or v.core, codelist=v.codelist)))
+        return found
+
+    seen = occurrences(members, model)
     own = set(seen)
-    others = [d for d in std.datasets.values() if d.cls in CUSTOM_CLASSES and len(d.name) == 2
-              and d not in members]
-    for d in others:
-        for v in d.variables:
-            g = _generic(d, v.name)
-            if v.role in ("Identifier", "Timing") and g not in own:
-                seen[g].append((d, VariableDef(name=v.name, label=" ".join(v.label.split()),
-                                               type=v.type, order=v.order, role=v.role,
-                                               core="Perm", codelist=v.codelist)))
+    # a model variable that no domain of the class has: as the other domains of the guide
+    # give it (those of the other general classes first), Permissible
+    for tier in (general, rest):
+        seen.update(occurrences(tier, set(model) - set(seen), core="Perm"))
     labels = {g: Counter(v.label for _, v in occ) for g, occ in seen.items()}
     majority = {g: c for g, c in ((g, _most(c)) for g, c in labels.items()) if c[1] > 1}
     # the class's most typical domain: its labels agree most often with the majority wording
@@ -93,24 +126,15 @@ def _class_variables(name: str, version: str, cls: str) -> tuple[VariableDef, ..
                 continue
             agree[d.name] += g in majority and v.label == majority[g][0]
     typical = min(members, key=lambda d: (-agree[d.name], d.name))
-    # order: the typical domain's, each other domain's variables inserted after the variable
-    # they follow there (domains in the guide's order)
-    merged: list[str] = []
-    for d in [typical] + [m for m in members if m is not typical] + others:
-        prev = None
-        for v in d.variables:
-            g = _generic(d, v.name)
-            if g not in seen:
-                continue
-            if g not in merged:
-                merged.insert(merged.index(prev) + 1 if prev else 0, g)
-            prev = g
-    place = {g: i for i, g in enumerate(merged)}
     out = []
-    for g, occ in seen.items():
+    for i, (g, role) in enumerate(model.items(), start=1):
+        occ = seen.get(g)
+        if not occ:
+            out.append(VariableDef(name=g, label=g, type="Char", order=i, role=role,
+                                   core="Perm", codelist=None))
+            continue
         k = len(occ)
         typ = _most(Counter(v.type for _, v in occ))[0]
-        role = _most(Counter(v.role for _, v in occ))[0]
         cores = Counter(v.core for _, v in occ)
         common = k * 2 > len(members) and g in own
         core = ("Req" if cores["Req"] == k and common else
@@ -126,17 +150,14 @@ def _class_variables(name: str, version: str, cls: str) -> tuple[VariableDef, ..
             label = v0.label
             if label.startswith(d0.name + " "):
                 label = "-- " + label[len(d0.name) + 1:]
-        out.append((_ROLE_RANK.get(role, 2), place[g], g, VariableDef(
-            name=g, label=label, type=typ, order=0, role=role, core=core, codelist=codelist)))
-    out.sort(key=lambda t: (t[0], t[1], t[2]))
-    return tuple(VariableDef(name=v.name, label=v.label, type=v.type, order=i, role=v.role,
-                             core=v.core, codelist=v.codelist)
-                 for i, (_, _, _, v) in enumerate(out, start=1))
+        out.append(VariableDef(name=g, label=label, type=typ, order=i, role=role, core=core,
+                               codelist=codelist))
+    return tuple(out)
 
 
 def class_variables(std: Standard, cls: str) -> tuple[VariableDef, ...]:
-    """The variables of a general observation class, in the model's order, ``--`` for the
-    domain prefix (see the module text for how each attribute is derived)."""
+    """The variables of a general observation class: the SDTM model's, in its order and with
+    its roles, ``--`` for the domain prefix (see the module text for the other attributes)."""
     if cls not in CUSTOM_CLASSES:
         raise ValueError(f"{cls!r} is not a general observation class "
                          f"({', '.join(CUSTOM_CLASSES)})")
@@ -151,8 +172,8 @@ def custom_domain(std: Standard, domain: str, cls: str, label: str,
     labels = labels or {}
     variables = []
     for v in class_variables(std, cls):
-        name = v.name.replace("--", domain, 1) if v.name.startswith("--") else v.name
-        lab = labels.get(name) or v.label.replace("-- ", domain + " ", 1)
+        name = _fill(v.name, domain)
+        lab = labels.get(name) or _fill(v.label, domain)
         variables.append(VariableDef(name=name, label=lab, type=v.type, order=v.order,
                                      role=v.role, core=v.core, codelist=v.codelist))
     names = {v.name for v in variables}
@@ -177,8 +198,7 @@ def with_class_variables(std: Standard, ds: DatasetDef, names) -> DatasetDef:
         return ds
     have = set(ds.names)
     cvars = class_variables(std, ds.cls)
-    generic = {v.name.replace("--", ds.name, 1) if v.name.startswith("--") else v.name: v
-               for v in cvars}
+    generic = {_fill(v.name, ds.name): v for v in cvars}
     extra = [n for n in names if n not in have and n in generic]
     if not extra:
         return ds
@@ -188,7 +208,7 @@ def with_class_variables(std: Standard, ds: DatasetDef, names) -> DatasetDef:
         before = [o for o in order[:order.index(n)] if o in {v.name for v in out}]
         at = max((i for i, v in enumerate(out) if before and v.name == before[-1]), default=-1)
         cv = generic[n]
-        out.insert(at + 1, VariableDef(name=n, label=cv.label.replace("-- ", ds.name + " ", 1),
+        out.insert(at + 1, VariableDef(name=n, label=_fill(cv.label, ds.name),
                                        type=cv.type, order=0, role=cv.role, core="Perm",
                                        codelist=cv.codelist))
     return DatasetDef(name=ds.name, label=ds.label, cls=ds.cls, structure=ds.structure,

@@ -6,6 +6,7 @@ import re
 
 import numpy as np
 
+from ...standards.classes import CUSTOM_CLASSES, class_variables
 from . import Skip, check
 from .util import combine, found, found_dataset, nonnull, text
 
@@ -255,43 +256,23 @@ def ascii_values(ctx, ds):
     return combine(out)
 
 
-# Variables the SDTM model allows in any general-observation-class domain (identifiers and
-# timing), written with "--" for the domain prefix.
-_MODEL_IDENTIFIERS = ("STUDYID", "DOMAIN", "USUBJID", "POOLID", "SPDEVID", "--SEQ", "--GRPID",
-                      "--REFID", "--SPID", "--LNKID", "--LNKGRP")
-_MODEL_TIMING = ("VISITNUM", "VISIT", "VISITDY", "TAETORD", "EPOCH", "--DTC", "--STDTC",
-                 "--ENDTC", "--DY", "--STDY", "--ENDY", "--NOMDY", "--NOMLBL", "--DUR", "--TPT",
-                 "--TPTNUM", "--ELTM", "--TPTREF", "--RFTDTC", "--STRF", "--ENRF", "--EVLINT",
-                 "--EVINTX", "--STRTPT", "--STTPT", "--ENRTPT", "--ENTPT", "--STINT", "--ENINT",
-                 "--DETECT", "--PTFL", "--PDUR", "MIDS", "RELMIDS", "MIDSDTC")
-
-
 @check("allowed_variables", family="metadata",
        params={"extra": {"type": "array", "items": {"type": "string"},
                          "description": "further allowed names, -- for the domain prefix"}},
        summary="only variables the standard allows")
 def allowed_variables(ctx, ds, extra: list[str] | tuple[str, ...] = ()):
     """A general-observation-class dataset holds only the variables its domain may have: the
-    implementation guide's variables for the domain, the qualifiers of its observation class
-    (SDTMIG 3.4 section 2.5: any qualifier of the same class may be added, e.g. MHSEV or MHLLT
-    in MH; taken as the variables of the guide's domains of that class) and the model's
-    identifiers and timing variables.  Anything else belongs in SUPP--."""
+    implementation guide's variables for the domain and those of its general observation class
+    in the SDTM model (SDTMIG 3.4 section 2.5: any qualifier of the same class may be added, e.g.
+    MHSEV or MHLLT in MH; the model's identifiers and timing variables; less those the guide
+    does not allow, section 2.7).  Anything else belongs in SUPP--."""
     igds = ctx.ig_dataset(ds)
-    if igds is None or not ctx.is_general(ds):
+    if igds is None or not ctx.is_general(ds) or igds.cls not in CUSTOM_CLASSES:
         raise Skip("no IG variable list for this dataset")
     p = ds.domain
-    key = ("class_vars", igds.cls)
-    if key not in ctx.cache:
-        names: set[str] = set()
-        for other in ctx.standard_for(ds).datasets.values():
-            if getattr(other, "cls", None) == igds.cls:
-                names |= {"--" + v.name[len(other.name):] for v in other.variables
-                          if v.name.startswith(other.name) and len(other.name) == 2}
-        ctx.cache[key] = names
     allowed = {v.name.replace(igds.name, p, 1) if v.name.startswith(igds.name) else v.name
                for v in igds.variables}
-    allowed |= {n.replace("--", p) for n in ctx.cache[key]}
-    for n in (*_MODEL_IDENTIFIERS, *_MODEL_TIMING, *extra):
+    for n in (*(v.name for v in class_variables(ctx.standard_for(ds), igds.cls)), *extra):
         allowed.add(n.replace("--", p))
     out = [found_dataset(ds, n, n) for n in ds.names if n not in allowed]
     return combine(out)
