@@ -51,7 +51,7 @@ class RuleRun:
     skipped_datasets: tuple[str, ...] = ()
     not_applicable: bool = False     # skipped because nothing in the package is in its scope
     # (dataset, reason): datasets in scope on which the Check could not be evaluated (CORE's
-    # execution error, reported by CORE as a result for the dataset as a whole)
+    # execution error for the dataset: no finding, CORE's issue list leaves it out)
     errors: tuple[tuple[str, str], ...] = ()
 
 
@@ -224,8 +224,8 @@ def unsupported_parts(rule: CoreRule) -> list[str]:
 
 
 class CheckVariableMissing(MissingVariable):
-    """The Check reads a variable the dataset lacks: the rule cannot be evaluated on it (CORE
-    reports an execution error for the dataset, as a dataset-level result)."""
+    """The Check's target is a variable the dataset lacks: the rule cannot be evaluated on it
+    (CORE records an execution error for the dataset, which its issue list leaves out)."""
 
 
 # operators that CORE evaluates when their target is not a column of the dataset (they test for
