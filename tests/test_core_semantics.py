@@ -210,3 +210,63 @@ def test_negative_case_without_results_needs_a_finding(tmp_path):
     assert run_case(fires, case, "negative/01").passed
     res = run_case(silent, case, "negative/01")
     assert not res.passed and "no results/results.csv" in res.reason
+
+
+# ------------------------------------------------------------------ absent Check targets
+
+def test_absent_target_leaves_the_dataset_unevaluated_and_drops_an_any_branch(tmp_path):
+    # as CORE's rule evaluation: every condition of ``all`` is evaluated, so one reading a
+    # variable the dataset lacks makes the dataset unevaluated (no finding, named in the run);
+    # a branch of ``any`` that cannot be evaluated counts as false
+    root = _package(tmp_path / "p", {
+        "EC": "STUDYID,DOMAIN,USUBJID,ECSEQ,ECPRESP,ECOCCUR\nS,EC,1,1,Y,\nS,EC,1,2,Y,Y\n",
+        "AG": "STUDYID,DOMAIN,USUBJID,AGSEQ,AGPRESP,AGOCCUR,AGSTAT\nS,AG,1,1,Y,,\n"})
+    every = _rule(tmp_path, {"all": [{"name": "--PRESP", "operator": "equal_to", "value": "Y"},
+                                     {"name": "--STAT", "operator": "empty"},
+                                     {"name": "--OCCUR", "operator": "empty"}]})
+    from cdisc_mapper.core.testcases import study_for
+    run = run_rule(every, study_for(load_package(root)))
+    assert sorted((f.dataset, f.record) for f in run.findings) == [("AG", 1)]
+    assert run.errors == (("EC", "variable ECSTAT is not in the dataset"),)
+    either = _rule(tmp_path, {"any": [{"name": "--STAT", "operator": "non_empty"},
+                                      {"all": [{"name": "--STAT", "operator": "not_exists"},
+                                               {"name": "--OCCUR", "operator": "empty"}]}]},
+                   name="any.yml")
+    assert _found(either, root) == [("EC", 1)]
+
+
+def test_rule_status_names_the_dataset_a_rule_could_not_be_evaluated_on(tmp_path):
+    from cdisc_mapper.core.validate import run_core_rules
+    from cdisc_mapper.validate.engine import REPORT_COLUMNS
+    root = _package(tmp_path / "p", {
+        "EC": "STUDYID,DOMAIN,USUBJID,ECSEQ\nS,EC,1,1\n"})
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    _rule(rules, {"all": [{"name": "--STAT", "operator": "non_empty"}]})
+    found, statuses, _ = run_core_rules(load_package(root), [rules],
+                                        findings=pd.DataFrame(columns=list(REPORT_COLUMNS)),
+                                        statuses=[])
+    assert len(found) == 0
+    st = next(s for s in statuses if s.rule.id == "CORE-999999")
+    assert st.status == "skipped"
+    assert st.reason == "could not be evaluated on EC: variable ECSTAT is not in the dataset"
+
+
+# ------------------------------------------------------------- column order from library
+
+def test_library_column_order_holds_the_model_class_variables(tmp_path):
+    # CORE orders a general-observation dataset by the SDTM model (identifiers, class
+    # variables, timing) with the guide's variables in place: MIDS (a model timing variable
+    # that the SDTMIG VS table does not list) belongs after VSDTC
+    rule = _rule(tmp_path, {"all": [{"name": "$ds", "operator": "is_not_ordered_subset_of",
+                                     "value": "$lib"}]}, sensitivity="Dataset",
+                 operations=[{"id": "$lib", "operator": "get_column_order_from_library"},
+                             {"id": "$ds", "operator": "get_column_order_from_dataset"}])
+    good = _package(tmp_path / "good", {
+        "VS": "STUDYID,DOMAIN,USUBJID,VSSEQ,VSTESTCD,VSTEST,VSORRES,VISITNUM,VSDTC,MIDS\n"
+              "S,VS,1,1,T,T,1,1,2020-01-01,M1\n"})
+    bad = _package(tmp_path / "bad", {
+        "VS": "STUDYID,DOMAIN,USUBJID,VSSEQ,VSTESTCD,VSTEST,VSORRES,VISITNUM,MIDS,VSDTC\n"
+              "S,VS,1,1,T,T,1,1,M1,2020-01-01\n"})
+    assert _found(rule, good) == []
+    assert _found(rule, bad) == [("VS", None)]

@@ -50,6 +50,9 @@ class RuleRun:
     datasets: tuple[str, ...] = ()
     skipped_datasets: tuple[str, ...] = ()
     not_applicable: bool = False     # skipped because nothing in the package is in its scope
+    # (dataset, reason): datasets in scope on which the Check could not be evaluated (CORE's
+    # execution error for the dataset: no finding, CORE's issue list leaves it out)
+    errors: tuple[tuple[str, str], ...] = ()
 
 
 class Study:
@@ -221,7 +224,29 @@ def unsupported_parts(rule: CoreRule) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+class CheckVariableMissing(MissingVariable):
+    """The Check's target is a variable the dataset lacks: the rule cannot be evaluated on it
+    (CORE records an execution error for the dataset, which its issue list leaves out)."""
+
+
+# operators that CORE evaluates when their target is not a column of the dataset (they test for
+# the column, or use the columns of their list that are present); every other operator reads the
+# target column, and an absent one makes the condition fail to evaluate
+_TARGET_MAY_BE_ABSENT = frozenset({"exists", "not_exists", "is_unique_set", "is_not_unique_set",
+                                   "inconsistent_enumerated_columns"})
+
+
+def _check_target(node: dict, w: Work) -> None:
+    t = node.get("name")
+    if isinstance(t, str) and node.get("operator") not in _TARGET_MAY_BE_ABSENT \
+            and not w.has(t):
+        raise CheckVariableMissing(w.name(t))
+
+
 def evaluate(node: Any, w: Work) -> np.ndarray:
+    """The Check's result per row.  As CORE: every condition of ``all`` is evaluated (one that
+    cannot be, for an absent target, makes the whole fail); a branch of ``any`` that cannot be
+    evaluated counts as false, unless no branch can."""
     if "all" in node:
         out = np.ones(w.n, bool)
         for s in node["all"]:
@@ -229,8 +254,14 @@ def evaluate(node: Any, w: Work) -> np.ndarray:
         return out
     if "any" in node:
         out = np.zeros(w.n, bool)
+        absent: list[str] = []
         for s in node["any"]:
-            out |= evaluate(s, w)
+            try:
+                out |= evaluate(s, w)
+            except CheckVariableMissing as e:
+                absent.append(str(e))
+        if absent and len(absent) == len(node["any"]):
+            raise CheckVariableMissing(", ".join(dict.fromkeys(absent)))
         return out
     if "not" in node:
         sub = node["not"]
@@ -240,6 +271,7 @@ def evaluate(node: Any, w: Work) -> np.ndarray:
     fn = OPERATORS.get(node["operator"])
     if fn is None:
         raise Unsupported(f"operator {node['operator']!r}")
+    _check_target(node, w)
     res = np.asarray(fn(w, node))
     if res.dtype != bool:
         res = pd.Series(res).fillna(False).astype(bool).to_numpy()
@@ -817,6 +849,7 @@ def run_rule(rule: CoreRule, study: Study) -> RuleRun:
         return RuleRun(rule, "ran", "", _findings(rule, study, "STUDY", w, mask), ("STUDY",))
     findings: list[Finding] = []
     ran, skipped = [], []
+    errors: list[tuple[str, str]] = []
     engine_gap = False      # a skip for what this engine lacks, not for what the data lacks
     for name, ds in study.datasets.items():
         if not in_scope(rule, study, ds):
@@ -824,6 +857,8 @@ def run_rule(rule: CoreRule, study: Study) -> RuleRun:
         try:
             findings.extend(_run_dataset(rule, study, ds))
             ran.append(name)
+        except CheckVariableMissing as e:
+            errors.append((name, f"variable {e} is not in the dataset"))
         except MissingVariable as e:
             skipped.append(f"{name}: variable {e} not in the dataset")
         except MatchMissing as e:
@@ -831,6 +866,8 @@ def run_rule(rule: CoreRule, study: Study) -> RuleRun:
         except Unsupported as e:
             skipped.append(f"{name}: {e}")
             engine_gap = True
+    if errors:
+        return RuleRun(rule, "ran", "", findings, tuple(ran), tuple(skipped), errors=tuple(errors))
     if not ran:
         reason = "; ".join(skipped[:3]) + (f"; ... ({len(skipped)} datasets)"
                                           if len(skipped) > 3 else "") if skipped \

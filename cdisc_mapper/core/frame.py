@@ -33,7 +33,8 @@ class Work:
         self.prefix = prefix or ""
         self.domain = ""           # the dataset's DOMAIN value, where it has one
         self.ops = ops if ops is not None else {}
-        # CORE evaluates a variable the dataset lacks as empty on every record
+        # a variable the dataset lacks, read other than as a condition's target (which the
+        # engine checks first), is empty on every record
         self.missing_as_empty = True
         self.missing: set[str] = set()
 

@@ -130,3 +130,43 @@ def _parent(study, dom: str):
         if d.domain == dom and not d.name.startswith("SUPP"):
             return d
     return None
+
+
+def library_column_order(study, ds, ig_variables) -> list[str]:
+    """The variable order CORE's ``get_column_order_from_library`` gives: for a dataset of a
+    general observation class, the model's variables of the class (identifiers, the class's
+    variables, timing; see :func:`model_variables`), each replaced by the guide's variable of the
+    same name, and the guide's variables the model lacks inserted at the end of their section
+    (an identifier after the identifiers, a timing variable at the end, any other before the
+    timing variables); for any other dataset the guide's variables.  ``ig_variables`` are the
+    guide's variables of the dataset (objects with ``name`` and ``role``), in the guide's order,
+    or None for a dataset the guide does not define (a custom domain: the model's list alone)."""
+    cls = _class(study, ds)
+    if cls not in _GENERAL:
+        if ig_variables is None:
+            raise Unsupported(f"{study.product} {study.version} metadata for dataset {ds.name} "
+                              "is not in this product")
+        return list(dict.fromkeys(v.name for v in ig_variables))
+    rows = model_variables(study, ds)
+    names = [n for n, _ in rows]
+    if ig_variables is None:
+        return names
+    # the model's identifiers come first, its timing variables last (model_variables' order)
+    n_ident = next((i for i, (_, r) in enumerate(rows) if r != "Identifier"), len(rows))
+    n_timing = len(rows) - next((i for i in range(len(rows), 0, -1)
+                                 if rows[i - 1][1] != "Timing"), 0)
+    out = list(names)
+    present = set(out)
+    for v in ig_variables:
+        if v.name in present:
+            continue
+        role = str(v.role or "")
+        if role == "Identifier":
+            at = n_ident
+        elif role == "Timing":
+            at = len(out)
+        else:
+            at = len(out) - n_timing
+        out.insert(at, v.name)
+        present.add(v.name)
+    return list(dict.fromkeys(out))

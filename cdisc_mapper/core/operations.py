@@ -305,7 +305,10 @@ def _lib_names(study, ds, core: str | None = None) -> list[str]:
 
 @operation("get_column_order_from_library")
 def _library_order(op, study, ds, w):
-    return ListValue(_lib_names(study, _target(op, study, ds) or ds))
+    # the guide's variables merged into the SDTM model's class variables, as CORE orders them
+    src = _target(op, study, ds) or ds
+    igd = _ig(study, src, "variable orders")
+    return ListValue(_model.library_column_order(study, src, igd.variables))
 
 
 @operation("required_variables")

@@ -124,6 +124,9 @@ def run_case(rule: CoreRule, case_dir: Path, name: str) -> CaseResult:
     reason = run.reason
     if status == "ran" and run.skipped_datasets and not findings:
         reason = "; ".join(run.skipped_datasets[:3])
+    if run.errors:
+        reason = "; ".join(([reason] if reason else []) + [
+            f"not evaluated on {d}: {why}" for d, why in run.errors[:3]])
     if status == "ran" and stand_in_note(study):
         reason = "; ".join(x for x in (stand_in_note(study), reason) if x)
     unread = [f"{f.name} not read: {why}" for f, why in pkg.skipped

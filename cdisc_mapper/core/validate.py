@@ -84,6 +84,15 @@ def run_core_rules(package, paths, *, ct=None, findings: pd.DataFrame,
                                             seconds=time.perf_counter() - t0))
             continue
         dt = time.perf_counter() - t0
+        # datasets the Check could not be evaluated on: a rule execution problem, named in the
+        # rule status, never a data finding
+        unevaluated = "; ".join(f"could not be evaluated on {d}: {why}" for d, why in run.errors)
+        if run.errors and not run.datasets and not run.findings:
+            core_statuses.append(RuleStatus(cat, "skipped", unevaluated, seconds=dt))
+            if progress:
+                progress(cat, core_statuses[-1])
+            continue
+        note = "; ".join(x for x in (stand_in_note(study), unevaluated) if x)
         if run.status == "skipped":
             core_statuses.append(RuleStatus(cat, "skipped", run.reason, seconds=dt))
         elif not run.findings:
