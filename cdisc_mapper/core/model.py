@@ -142,7 +142,7 @@ def library_column_order(study, ds, ig_variables) -> list[str]:
     guide's variables of the dataset (objects with ``name`` and ``role``), in the guide's order,
     or None for a dataset the guide does not define (a custom domain: the model's list alone)."""
     cls = _class(study, ds)
-    if cls not in _GENERAL:
+    if cls not in GENERAL_CLASSES:
         if ig_variables is None:
             raise Unsupported(f"{study.product} {study.version} metadata for dataset {ds.name} "
                               "is not in this product")
