@@ -29,21 +29,13 @@ from dataclasses import dataclass
 
 # Differences on the CDISC pilot package, explained in docs/core-rules.md.
 KNOWN = {
-    "CORE-000024": "MH has no MHBDSYCD: an absent variable is empty, as CORE's own test cases "
-                   "require; CORE 0.17.1 skipped the dataset",
-    "CORE-000035": "SV has no SVPRESP (absent = empty); CORE 0.17.1 skipped the dataset",
-    "CORE-000040": "SV has no SVPRESP (absent = empty); CORE 0.17.1 skipped the dataset",
-    "CORE-000110": "QS has no QSSTREFC (absent = empty) where QSDRVFL = Y; CORE 0.17.1 "
-                   "skipped the dataset",
     "CORE-000206": "every SUPPLB link matches its LB record: CORE's findings are false "
                    "positives (it looks for the parent in a merged LB)",
     "CORE-000539": "one finding per split dataset; CORE merged each split domain into one",
     "CORE-000542": "LBSTRESN holds binary noise of the stored number (8.549999999999999 for "
                    "8.55): CORE's findings are false positives; ours compare at 15 digits",
-    "CORE-000712": "the distinct operation with value_is_reference over SUPP-- is not "
-                   "implemented: every SUPP-- record is reported",
-    "CORE-000852": "the library column order is the IG domain's, without the model's timing "
-                   "variables (VISITNUM, --DTC, --DY)",
+    "CORE-000712": "every SUPPLB-- IDVAR (LBSEQ) is a variable of its split parent dataset: "
+                   "CORE's findings are false positives (it finds no dataset LB)",
 }
 
 
