@@ -54,7 +54,10 @@ def _findings(study: str, out: Path, rules_dir: Path) -> pd.DataFrame:
                                            findings=pd.DataFrame(columns=REPORT_COLUMNS),
                                            statuses=[], max_findings=0)
     ran = [s for s in statuses if s.status in ("passed", "issues")]
-    assert len(ran) > 200, f"only {len(ran)} CORE rules ran on {study}"
+    # 189 of the 264 rules evaluate on some dataset of a sample package (the others have no
+    # dataset in scope or read variables the package does not have); a collapse means the
+    # engine stopped evaluating, not that the package is clean
+    assert len(ran) > 170, f"only {len(ran)} CORE rules ran on {study}"
     return findings
 
 
