@@ -123,24 +123,87 @@ def test_class_variables_are_the_models():
         go = model["classes"]["GENERAL OBSERVATIONS"]
         barred = {"--USCHFL", "--METHOD", "--RSTIND", "--RSTMOD", "--IMPLBL", "--RESLOC",
                   "--DTHREL", "--EXCLFL", "--REASEX", "FETUSID", "--NOMDY", "--DETECT"}
-        want = [(n, r) for n, r in body if n not in barred or n in role]
-        assert [v.name for v in got if v.name in dict(body)] == [n for n, _ in want], cls
-        assert all(role[n] == r for n, r in want + go if n in role), cls
+        want = [(v.name, v.role) for v in body if v.name not in barred or v.name in role]
+        assert [v.name for v in got if v.name in {b.name for b in body}] == \
+            [n for n, _ in want], cls
+        assert all(role[n] == r for n, r in want + [(v.name, v.role) for v in go]
+                   if n in role), cls
         assert [v.order for v in got] == list(range(1, len(got) + 1))
     fa = [v.name for v in class_variables(std, "Findings About")]
     assert fa[fa.index("--TEST") + 1] == "--OBJ"
     f = {v.name: v for v in class_variables(std, "Findings")}
     # the guide's domains of another class give a variable none of the class's domains has
     assert f["--SEV"].label == "Severity/Intensity" and f["--SEV"].core == "Perm"
-    # a model variable that no dataset of SDTMIG 3.4 has: Char, its name as label
+    # a model variable that no dataset of SDTMIG 3.4 has: the model's type and label
     xdy = f["--XDY"]
-    assert (xdy.type, xdy.label, xdy.core, xdy.codelist) == ("Char", "--XDY", "Perm", None)
+    assert (xdy.type, xdy.label, xdy.core, xdy.codelist) == (
+        "Num", "Day of Obs Relative to Exposure", "Perm", None)
     d = custom_domain(std, "XA", "Findings", "Skin Prick Test")
-    assert d.variable("XAXDY").label == "XAXDY"
+    assert (d.variable("XAXDY").type, d.variable("XAXDY").label) == (
+        "Num", "Day of Obs Relative to Exposure")
     # SDTMIG 3.4 section 2.7: model variables the guide does not allow
     i = {v.name for v in class_variables(std, "Interventions")}
     assert "--METHOD" not in i and "--METHOD" in f and "--DTHREL" not in f
     assert not {"--NOMDY", "RPHASE", "FETUSID", "--USCHFL"} & set(f)
+
+
+def test_class_types_and_labels_are_the_models():
+    """Type: the SDTM v2.0 model's; label: the wording most of the guide's domains share, else
+    the model's generic label (never the variable's name)."""
+    std, model = _std(), load_model("2.0")
+    generic = {}
+    for vs in model["classes"].values():
+        for v in vs:
+            generic.setdefault(v.name, {})[v.label] = v.type
+    for cls in CUSTOM_CLASSES:
+        for v in class_variables(std, cls):
+            assert v.type in generic[v.name].values() and v.label != v.name, (cls, v.name)
+    i = {v.name: v for v in class_variables(std, "Interventions")}
+    assert (i["--VAMT"].type, i["--VAMT"].label) == ("Num", "Treatment Vehicle Amount")
+    assert (i["--FTDOSD"].type, i["--TDOSD"].type) == ("Num", "Char")
+    assert i["--TDOSD"].label == "Toxic/Physiologic Dose Descr"
+    e = {v.name: v for v in class_variables(std, "Events")}
+    assert all(e[n].type == "Num" for n in ("--XSTDY", "--XENDY", "--CHDY", "--CHSTDY",
+                                             "--CHENDY"))
+    assert e["--CHSTDY"].label == "Start Day of Obs Rel to Challenge Agent"
+    f = {v.name: v for v in class_variables(std, "Findings")}
+    # every Findings domain words --TESTCD its own way: the model's label
+    assert f["--TESTCD"].label == "Short Name of Measurement, Test, or Exam"
+    # the wording the guide's domains share is kept where it differs from the model's
+    assert f["--STRESC"].label == "Character Result/Finding in Std Format"
+    xe = custom_domain(std, "XE", "Events", "Sponsor Events")
+    assert (xe.variable("XECHDY").type, xe.variable("XECHDY").label) == (
+        "Num", "Day of Obs Rel to Challenge Agent")
+
+
+def test_model_types_agree_with_sdtmig_34(reference):
+    """Every model variable that an SDTMIG 3.4 dataset also has (``--`` replaced by the
+    dataset's prefix) has the guide's type there."""
+    import csv
+
+    from cdisc_mapper.standards.sdtm_model import observation_variables
+    model = load_model("2.0")
+    compared, differ = 0, []
+    path = reference / "standards" / "sdtm_ig_v3.4_Variables.csv"
+    with open(path, encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    for r in rows:
+        ds, cls = r["Dataset Name"], r["Class"]
+        if cls.upper() in ("INTERVENTIONS", "EVENTS", "FINDINGS", "FINDINGS ABOUT"):
+            ap = ds.startswith("AP") and len(ds) == 4
+            prefix = ds[2:] if ap else ds
+            mvs = [(v.name.replace("--", prefix, 1), v.type)
+                   for v in observation_variables(model, cls, associated_persons=ap)]
+        else:
+            own = model["datasets"].get("SUPPQUAL" if ds.startswith("SUPP") else ds)
+            mvs = [(v.name, v.type) for v in (own["variables"] if own else [])]
+        for name, typ in mvs:
+            if name == r["Variable Name"]:
+                compared += 1
+                if typ != r["Type"]:
+                    differ.append((ds, name, typ, r["Type"]))
+    assert compared > 1500, compared
+    assert not differ, differ
 
 
 def test_custom_domain_fills_in_the_prefix():

@@ -86,7 +86,8 @@ def model_variables(study, ds) -> list[tuple[str, str]]:
                               f"(class {cls or 'unknown'})")
         rows = observation_variables(model, cls, associated_persons=_is_ap(ds.name))
     p = _prefix(ds)
-    out = list({n.replace("--", p, 1): (n.replace("--", p, 1), r) for n, r in rows}.values())
+    out = list({v.name.replace("--", p, 1): (v.name.replace("--", p, 1), v.role)
+                for v in rows}.values())
     study.cache[key] = out
     return out
 

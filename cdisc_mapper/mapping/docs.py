@@ -51,10 +51,11 @@ supp:                       # non-standard variables → SUPPAE (label is QLABEL
 
 A **sponsor-defined domain** (SDTMIG 3.4 section 2.6) declares its general observation class
 and its label; its variables are then those of the class in the SDTM v2.0 model, in the model's
-order and with its roles, the `--` prefix being the domain code (type, label, codelist and core
+order and with its roles and types, the `--` prefix being the domain code (codelist and core
 derived from the guide's own domains of that class: as most of them give it, a variable required
-where all of them require it; a model variable that none of them has is Permissible, typed and
-labelled as the guide's other datasets give it, else `Char` with its name as label), and it is
+where all of them require it; a model variable that none of them has is Permissible; the label
+the one most of the guide's domains share, else the model's generic label, such as XAXDY "Day
+of Obs Relative to Exposure"), and it is
 mapped, written, described in define.xml and validated like a domain of the guide, SUPP--
 included:
 

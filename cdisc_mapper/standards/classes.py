@@ -2,30 +2,30 @@
 
 A custom domain (SDTMIG 3.4 section 2.6; SDTM v2.0 model) such as ``XA`` (Findings) or ``XE``
 (Events) takes its variables from the general class it belongs to.  Which variables a class has,
-in what order and with what role, is the SDTM model's (:mod:`cdisc_mapper.standards.sdtm_model`,
-:func:`~cdisc_mapper.standards.sdtm_model.observation_variables`: the General Observations
+in what order, with what role and type, is the SDTM model's
+(:mod:`cdisc_mapper.standards.sdtm_model`, :func:`~cdisc_mapper.standards.sdtm_model.observation_variables`: the General Observations
 identifiers, the class's variables, the General Observations timing variables; Findings About is
-Findings with ``--OBJ``).  What the model file does not carry -- type, label, codelist and core --
-is derived from the implementation guide's own domains of that class (a variable's ``--``
-prefix standing for the domain code):
+Findings with ``--OBJ``).  Codelist and core, which the model does not carry, and the label where
+the guide words it for its domains, are derived from the implementation guide's own domains of
+that class (a variable's ``--`` prefix standing for the domain code):
 
-* type and codelist: those most of the class's domains give the variable (a codelist only where
-  at least half of the domains that have the variable name it, so UNIT but not VSRESU);
+* codelist: the one most of the class's domains give the variable (only where at least half of
+  the domains that have the variable name it, so UNIT but not VSRESU);
 * core: ``Req`` where every domain that has it requires it and most domains have it
   (``--TESTCD``, ``--TERM``, ``--SEQ``), else ``Exp`` where most of the class's domains expect
   it, else ``Perm`` (a variable of one domain, such as AESER, is Permissible elsewhere);
-* label: the label most domains give it; where every domain words it its own way (``--TESTCD``
-  "Lab Test or Examination Short Name" ...), the wording of the class's most typical domain
-  (the one whose labels agree most with the majority: CE for Events), else the shortest; a
-  domain code at the start of a label is replaced by the custom domain's.
+* label: the label most domains give it (at least two agreeing: ``--ORRES`` "Result or Finding
+  in Original Units"); where every domain words it its own way (``--TESTCD`` "Lab Test or
+  Examination Short Name" ...) or one domain alone has it, the model's generic label
+  ("Short Name of Measurement, Test, or Exam"; ``--`` is replaced by the custom domain's code).
 
 The model variables that the guide does not allow (SDTMIG 3.4 section 2.7: ``--NOMDY``,
 ``--USCHFL`` ..., listed with the model's guides in the model file) are left out.  A model
-variable that none of the class's domains has is Permissible; its type, label and codelist are
-those of the guide's domains of the other general classes that have it (AELNKID, AETPT, AESEV
-for a Findings domain), else of any other dataset of the guide (``--CNTMOD`` of SV, POOLID of
-RELSUB), else ``Char`` with the variable's name as its label and no codelist (SDTM v2.0
-variables that no dataset of SDTMIG 3.4 shows, such as ``--XDY`` or ``--VAMT``).
+variable that none of the class's domains has is Permissible; its label and codelist are those
+of the guide's domains of the other general classes that have it (AELNKID, AETPT, AESEV for a
+Findings domain), else of any other dataset of the guide (``--CNTMOD`` of SV, POOLID of
+RELSUB), else the model's label and no codelist (SDTM v2.0 variables that no dataset of SDTMIG
+3.4 shows, such as ``--XDY`` "Day of Obs Relative to Exposure", Num).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from functools import cache
 
 from cdisc_mapper.spec.model import DatasetDef, Standard, VariableDef
 from cdisc_mapper.standards.sdtm_model import (
+    ModelVariable,
     guide_model,
     load_model,
     not_allowed,
@@ -72,18 +73,18 @@ def _fill(text: str, domain: str) -> str:
     return domain + text[2:] if text.startswith("--") else text
 
 
-def _model_rows(std: Standard, cls: str) -> dict[str, str]:
-    """{variable: role} of class ``cls`` in the SDTM model that ``std`` implements, in order,
-    less the variables the guide does not allow."""
+def _model_rows(std: Standard, cls: str) -> dict[str, ModelVariable]:
+    """{variable: model variable} of class ``cls`` in the SDTM model that ``std`` implements,
+    in order, less the variables the guide does not allow."""
     version = guide_model(std.name, std.version)
     if version is None:
         raise ValueError(f"no SDTM model for {std.name} {std.version} in this product")
     model = load_model(version)
     barred = not_allowed(model, std.name, std.version, cls)
-    rows: dict[str, str] = {}
-    for n, r in observation_variables(model, cls):
-        if n not in barred:
-            rows.setdefault(n, r)
+    rows: dict[str, ModelVariable] = {}
+    for v in observation_variables(model, cls):
+        if v.name not in barred:
+            rows.setdefault(v.name, v)
     return rows
 
 
@@ -118,40 +119,25 @@ def _class_variables(name: str, version: str, cls: str) -> tuple[VariableDef, ..
         seen.update(occurrences(tier, set(model) - set(seen), core="Perm"))
     labels = {g: Counter(v.label for _, v in occ) for g, occ in seen.items()}
     majority = {g: c for g, c in ((g, _most(c)) for g, c in labels.items()) if c[1] > 1}
-    # the class's most typical domain: its labels agree most often with the majority wording
-    agree = Counter()
-    for g, occ in seen.items():
-        for d, v in occ:
-            if d not in members:
-                continue
-            agree[d.name] += g in majority and v.label == majority[g][0]
-    typical = min(members, key=lambda d: (-agree[d.name], d.name))
     out = []
-    for i, (g, role) in enumerate(model.items(), start=1):
+    for i, (g, mv) in enumerate(model.items(), start=1):
+        # type: the model's; label: the one most of the guide's domains give the variable,
+        # else the model's own (generic) label
         occ = seen.get(g)
+        label = majority[g][0] if g in majority else mv.label
         if not occ:
-            out.append(VariableDef(name=g, label=g, type="Char", order=i, role=role,
+            out.append(VariableDef(name=g, label=label, type=mv.type, order=i, role=mv.role,
                                    core="Perm", codelist=None))
             continue
         k = len(occ)
-        typ = _most(Counter(v.type for _, v in occ))[0]
         cores = Counter(v.core for _, v in occ)
         common = k * 2 > len(members) and g in own
         core = ("Req" if cores["Req"] == k and common else
                 "Exp" if cores["Exp"] + cores["Req"] > len(members) / 2 else "Perm")
         cl, n_cl = _most(Counter(v.codelist for _, v in occ))
         codelist = cl if cl is not None and n_cl * 2 >= k else None
-        if g in majority:
-            label = majority[g][0]
-        else:
-            # the typical domain's wording, else the shortest (the least specific)
-            d0, v0 = next(((d, v) for d, v in occ if d is typical),
-                          min(occ, key=lambda dv: (len(dv[1].label), dv[1].label)))
-            label = v0.label
-            if label.startswith(d0.name + " "):
-                label = "-- " + label[len(d0.name) + 1:]
-        out.append(VariableDef(name=g, label=label, type=typ, order=i, role=role, core=core,
-                               codelist=codelist))
+        out.append(VariableDef(name=g, label=label, type=mv.type, order=i, role=mv.role,
+                               core=core, codelist=codelist))
     return tuple(out)
 
 
