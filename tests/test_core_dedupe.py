@@ -16,7 +16,8 @@ def test_same_defect_reported_once(reference):
     f = both.findings
     status = {s.rule.id: s for s in both.statuses}
     assert status["CG0082"].found == 0 and "CORE-000024" in status["CG0082"].reason
-    assert (f["rule"] == "CG0082").sum() == 0
+    assert (f["rule"] == "CG0082").sum() == 0 and status["CG0082"].values == 0
+    assert status["CORE-000024"].values == len(ours)     # one value per record here
     core = f[f["rule"] == "CORE-000024"]
     assert sorted(core["record"].astype(int)) == sorted(ours["record"].astype(int))
     assert set(core["also_by"]) == {"CG0082"}

@@ -15,7 +15,7 @@ import time
 import pandas as pd
 
 from cdisc_mapper.validate.catalogue import Rule
-from cdisc_mapper.validate.engine import REPORT_COLUMNS, RuleStatus
+from cdisc_mapper.validate.engine import REPORT_COLUMNS, RuleStatus, _per_value
 
 from .engine import run_rule
 from .rules import CoreRule, load_rules
@@ -101,13 +101,14 @@ def run_core_rules(package, paths, *, ct=None, findings: pd.DataFrame,
         else:
             frame = _finding_frame(r, cat, run.findings, study)
             per = {str(k): int(v) for k, v in frame["dataset"].value_counts(sort=False).items()}
+            values = _per_value(frame)
             total = len(frame)
             if max_findings and total > max_findings:
                 frame = frame.iloc[:max_findings]
             frames.append(frame)
             core_statuses.append(RuleStatus(cat, "issues", note, found=total, kept=len(frame),
                                             seconds=dt, datasets=run.datasets,
-                                            per_dataset=per))
+                                            per_dataset=per, per_value=values))
         if progress:
             progress(cat, core_statuses[-1])
     core = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
@@ -197,6 +198,8 @@ def _dedupe(findings: pd.DataFrame, statuses: list[RuleStatus], core: pd.DataFra
                 st.kept = max(0, st.kept - n)
                 st.reason = (f"{n} finding(s) reported once, by "
                              f"{', '.join(sorted(set(core.loc[mark, 'rule'])))}")
+                left = findings[(findings["rule"] == our_id) & ~drop]
+                st.per_value = _per_value(left) if len(left) else {}
                 if st.found == 0:
                     st.status = "passed"
                     st.per_dataset = {}
