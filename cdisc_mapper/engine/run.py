@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from collections.abc import Callable
 
+import pandas as pd
+
 from ..errors import DataError, Problem
 from ..io.atomic import replaced_folder
 from ..mapping.study import Study, load_study
@@ -224,6 +226,13 @@ def data_cutoff(finals: dict[str, Final]) -> datetime:
     return datetime.fromisoformat(max(dates))
 
 
+def empty_like(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table with ``frame``'s columns and types and no rows, sharing no memory with it (a
+    zero-row slice of an Arrow-backed column keeps the whole column's buffers alive)."""
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in frame.dtypes.items()},
+                        columns=frame.columns)
+
+
 def release_memory() -> None:
     """Give memory freed by dropped tables back to the system: Python's garbage, Arrow's memory
     pool (it keeps freed blocks for reuse) and the C heap (glibc keeps freed pages)."""
@@ -277,8 +286,8 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
         adam = None
         if analysis and state.study.doc.data["study"].get("analysis"):
             for f in finals.values():              # ADaM reads the written SDTM files
-                f.data = f.data.iloc[0:0]
-                f.lineage = f.lineage.iloc[0:0]
+                f.data = empty_like(f.data)
+                f.lineage = empty_like(f.lineage)
             state.datasets.clear()
             state.forms.clear()
             release_memory()
