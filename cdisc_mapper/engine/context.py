@@ -196,9 +196,14 @@ class BlockContext:
                 raise self.fail(f"{ref}: {ds} has no variable {var}")
             lookup = pd.Series(table[var].to_numpy(), index=table["USUBJID"].to_numpy())
             subj = self.variable("USUBJID") if "USUBJID" in self.out else self.usubjid()
-            out = lookup.reindex(subj.to_numpy())
-            out.index = self.index
-            return out
+            # look up each distinct subject once, then spread by integer codes: no Python
+            # string per record
+            codes, uniques = pd.factorize(subj, use_na_sentinel=True)
+            keys = np.asarray(uniques, dtype=object)
+            if (codes < 0).any():                   # a missing USUBJID looks up a missing key
+                keys = np.append(keys, np.nan)
+            per = lookup.reindex(keys)
+            return pd.Series(per.to_numpy()[codes], index=self.index, dtype=per.dtype)
         if ref not in self.out:
             raise self.fail(f"variable {ref} is used before it is derived")
         return self.out[ref]

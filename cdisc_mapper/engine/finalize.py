@@ -111,6 +111,7 @@ def finalize(state: RunState, built: Built) -> Final:
     seq_vars = [n for n, p in variables.items() if p["method"] == "seq"]
     df["__pos__"] = np.arange(len(df))
     df = _sort(df, [c for c in order if c not in seq_vars])
+    built.records = df                # the unsorted copy is released, not held to the end
     pos = df["__pos__"].to_numpy()
     supp = {k: pd.Series(s.to_numpy()[pos]) for k, s in built.supp.items()}
     # dataset-stage methods on the sorted records

@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from collections.abc import Callable
 
+import pandas as pd
+
 from ..errors import DataError, Problem
 from ..io.atomic import replaced_folder
 from ..mapping.study import Study, load_study
@@ -108,6 +110,18 @@ def _order(study: Study) -> list[str]:
     return ["DM"] + [n for n in names if n != "DM"]
 
 
+def _sources(data: object) -> set[str]:
+    """Every raw form a mapping names (the values of its ``source`` keys, at any depth)."""
+    if isinstance(data, dict):
+        out = {data["source"]} if isinstance(data.get("source"), str) else set()
+        for v in data.values():
+            out |= _sources(v)
+        return out
+    if isinstance(data, list):
+        return set().union(*(_sources(v) for v in data)) if data else set()
+    return set()
+
+
 def build_study(study_file: Path, *, ct_file: Path | None = None,
                 progress: Callable[[str], None] | None = None, raw_dir: Path | None = None,
                 ) -> tuple[RunState, dict[str, Final], list[str]]:
@@ -131,7 +145,11 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
     state.notes.extend(study.design_notes)
     finals: dict[str, Final] = {}
     notes: list[str] = []
-    for name in steps(progress, _order(study), f"{study.id} SDTM"):
+    order = _order(study)
+    later = [set() for _ in order]            # raw forms named by the datasets after each one
+    for i in range(len(order) - 2, -1, -1):
+        later[i] = later[i + 1] | _sources(study.datasets[order[i + 1]].data)
+    for i, name in enumerate(steps(progress, order, f"{study.id} SDTM")):
         t0 = time.perf_counter()
         mapping = study.datasets[name]
         final = finalize(state, build(state, mapping))
@@ -142,6 +160,8 @@ def build_study(study_file: Path, *, ct_file: Path | None = None,
         if supp is not None:
             finals[supp.spec.name] = supp
             state.datasets[supp.spec.name] = supp.data
+        for form in [f for f in state.forms if f not in later[i]]:
+            del state.forms[form]    # no later mapping reads it (it is read again if asked for)
         say(f"{study.id}: {name} {len(final.data):,} records "
             f"({time.perf_counter() - t0:.1f} s)")
     for builder in (build_ta, build_te, build_tv, build_ti, build_se):
@@ -224,6 +244,13 @@ def data_cutoff(finals: dict[str, Final]) -> datetime:
     return datetime.fromisoformat(max(dates))
 
 
+def empty_like(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table with ``frame``'s columns and types and no rows, sharing no memory with it (a
+    zero-row slice of an Arrow-backed column keeps the whole column's buffers alive)."""
+    return pd.DataFrame({c: pd.Series([], dtype=t) for c, t in frame.dtypes.items()},
+                        columns=frame.columns)
+
+
 def release_memory() -> None:
     """Give memory freed by dropped tables back to the system: Python's garbage, Arrow's memory
     pool (it keeps freed blocks for reuse) and the C heap (glibc keeps freed pages)."""
@@ -277,8 +304,8 @@ def convert_study(study_file: Path, out_root: Path, *, ct_file: Path | None = No
         adam = None
         if analysis and state.study.doc.data["study"].get("analysis"):
             for f in finals.values():              # ADaM reads the written SDTM files
-                f.data = f.data.iloc[0:0]
-                f.lineage = f.lineage.iloc[0:0]
+                f.data = empty_like(f.data)
+                f.lineage = empty_like(f.lineage)
             state.datasets.clear()
             state.forms.clear()
             release_memory()

@@ -429,13 +429,21 @@ def _prepare_column(series: pd.Series, var: VariableSpec, ds: str) -> _Column:
     return _Column(var=var, length=8, ibm=float_to_ibm(values), numbers=values)
 
 
-def _prepare(df: pd.DataFrame, spec: DatasetSpec) -> list[_Column]:
+def _prepare(df: pd.DataFrame, spec: DatasetSpec, *, keep: bool = True) -> list[_Column]:
+    """The encoded columns of ``df``; without ``keep`` each is dropped once made (a check: the
+    list is then empty and the peak memory is a few columns, not the whole table)."""
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"expected a pandas DataFrame, got {type(df).__name__}")
     _check_spec(spec)
     _check_columns(df, spec)
     series = [df.iloc[:, j] for j in range(len(spec.variables))]
-    return map_columns(_prepare_column, series, spec.variables, [spec.name] * len(series))
+    fn = _prepare_column if keep else _check_column
+    out = map_columns(fn, series, spec.variables, [spec.name] * len(series))
+    return out if keep else []
+
+
+def _check_column(series: pd.Series, var: VariableSpec, ds: str) -> None:
+    _prepare_column(series, var, ds)
 
 
 def with_file(exc: OutputError, file: str) -> OutputError:
@@ -451,7 +459,7 @@ def check_xpt(df: pd.DataFrame, spec: DatasetSpec) -> None:
     what was expected, in one line.
     """
     try:
-        _prepare(df, spec)
+        _prepare(df, spec, keep=False)
     except OutputError as exc:
         raise with_file(exc, xpt_file_name(str(spec.name))) from None
 

@@ -55,8 +55,9 @@ def compute_results(adam_dir: Path, plan) -> dict[str, Any]:
     for path in sorted(folder.glob("*.xpt")):
         name = path.stem.upper()
         datasets[name] = read_dataset(folder, name)
-        inputs.append({"file": path.name, "records": len(datasets[name]),
-                       "sha256": hashlib.sha256(path.read_bytes()).hexdigest()})
+        with open(path, "rb") as fh:             # hashed in blocks, not read whole again
+            digest = hashlib.file_digest(fh, "sha256").hexdigest()
+        inputs.append({"file": path.name, "records": len(datasets[name]), "sha256": digest})
     adsl = datasets["ADSL"]
     studies = sorted(set(adsl["STUDYID"].dropna())) if "STUDYID" in adsl else []
     if len(studies) != 1:
