@@ -80,6 +80,26 @@ FORMS = {
 DICTIONARY = "LLT,PT\nHeadache,Headache\nHaedache,Headache\nNausea,Nausea\n"
 
 
+# a vital-signs mapping in long layout, with unit conversion (units table in the study file)
+VS = """\
+dataset: VS
+source: vs
+keys: [STUDYID, USUBJID, VSTESTCD, VSDTC]
+variables:
+  STUDYID: {method: study_id}
+  DOMAIN: {method: domain}
+  USUBJID: {method: usubjid}
+  VSSEQ: {method: seq}
+  VSTESTCD: {method: assign, from: TEST}
+  VSTEST: {method: assign, from: TEST}
+  VSORRES: {method: assign, from: RES}
+  VSORRESU: {method: assign, from: UNIT}
+  VSSTRESN: {method: convert_unit, of: VSORRES, unit: VSORRESU, test: VSTESTCD, round: 2}
+  VSSTRESU: {method: convert_unit, of: VSORRES, unit: VSORRESU, test: VSTESTCD, take: unit}
+  VSDTC: {method: iso_date, date: DAT}
+"""
+
+
 def write(tmp: Path, *, study: str = STUDY, mappings: dict[str, str] | None = None,
           forms: dict[str, str] | None = None) -> Path:
     """Write the minimal study under ``tmp`` (project layout); return the study file."""

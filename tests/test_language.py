@@ -170,23 +170,7 @@ def test_round_half_away_from_zero_12():
     assert round_half_away(s, 2).isna().tolist()[-1]
 
 
-VS = """\
-dataset: VS
-source: vs
-keys: [STUDYID, USUBJID, VSTESTCD, VSDTC]
-variables:
-  STUDYID: {method: study_id}
-  DOMAIN: {method: domain}
-  USUBJID: {method: usubjid}
-  VSSEQ: {method: seq}
-  VSTESTCD: {method: assign, from: TEST}
-  VSTEST: {method: assign, from: TEST}
-  VSORRES: {method: assign, from: RES}
-  VSORRESU: {method: assign, from: UNIT}
-  VSSTRESN: {method: convert_unit, of: VSORRES, unit: VSORRESU, test: VSTESTCD, round: 2}
-  VSSTRESU: {method: convert_unit, of: VSORRES, unit: VSORRESU, test: VSTESTCD, take: unit}
-  VSDTC: {method: iso_date, date: DAT}
-"""
+VS = minimal.VS
 UNITS = """\
 units:
   WEIGHT: {standard: kg, from: {LB: 0.45359237}}

@@ -33,22 +33,9 @@ variables:
 CM_FORM = ("SUBJECT,AELINE,TRT,DAT\n01-001,1,Paracetamol,12 MAR 2021\n"
            "01-001,1,Ibuprofen,13 MAR 2021\n01-002,,Vitamin D,01 MAR 2021\n"
            "01-002,1,Ondansetron,05 MAR 2021\n")
-VS = """\
-dataset: VS
-source: vs
-keys: [STUDYID, USUBJID, VSTESTCD, VSDTC]
-variables:
-  STUDYID: {method: study_id}
-  DOMAIN: {method: domain}
-  USUBJID: {method: usubjid}
-  VSSEQ: {method: seq}
-  VSTESTCD: {method: assign, from: TEST}
-  VSTEST: {method: assign, from: TEST}
-  VSORRES: {method: assign, from: RES}
-  VSDTC: {method: iso_date, date: DAT}
-supp:
-  VSCOND: {label: Measurement Condition, method: assign, from: COND}
-"""
+VS = ("\n".join(line for line in minimal.VS.splitlines()
+                if not line.startswith(("  VSORRESU:", "  VSSTRESN:", "  VSSTRESU:")))
+      + "\nsupp:\n  VSCOND: {label: Measurement Condition, method: assign, from: COND}\n")
 VS_FORM = ("SUBJECT,TEST,RES,DAT,COND\n01-001,PULSE,60,01 MAR 2021,resting\n"
            "01-001,SYSBP,120,01 MAR 2021,\n01-002,PULSE,70,01 MAR 2021,after walk\n")
 CO = """\

@@ -10,23 +10,7 @@ from cdisc_mapper.standards import bundled_ct_version
 
 import minimal
 
-VS = """\
-dataset: VS
-source: vs
-keys: [STUDYID, USUBJID, VSTESTCD, VSDTC]
-variables:
-  STUDYID: {method: study_id}
-  DOMAIN: {method: domain}
-  USUBJID: {method: usubjid}
-  VSSEQ: {method: seq}
-  VSTESTCD: {method: assign, from: TEST}
-  VSTEST: {method: assign, from: TEST}
-  VSORRES: {method: assign, from: RES}
-  VSORRESU: {method: assign, from: UNIT}
-  VSSTRESN: {method: convert_unit, of: VSORRES, unit: VSORRESU, test: VSTESTCD, round: 2}
-  VSSTRESU: {method: convert_unit, of: VSORRES, unit: VSORRESU, test: VSTESTCD, take: unit}
-  VSDTC: {method: iso_date, date: DAT}
-"""
+VS = minimal.VS
 VS_FORM = ("SUBJECT,TEST,RES,UNIT,DAT\n01-001,WEIGHT,150,lbs,01 MAR 2021\n"
            "01-002,WEIGHT,70,kg,01 MAR 2021\n")
 UNITS = "units:\n  WEIGHT: {standard: kg, from: {LB: 0.45359237}}\n"
