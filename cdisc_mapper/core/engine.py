@@ -710,25 +710,11 @@ def _with_library(study: Study, ds, df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _check_targets(node) -> list[str]:
-    """The variables a Check's conditions name (``name``), in order, once each."""
-    out: list[str] = []
-    if isinstance(node, dict):
-        if isinstance(node.get("name"), str) and "operator" in node:
-            out.append(node["name"])
-        for k in ("all", "any", "not"):
-            if k in node:
-                out.extend(_check_targets(node[k]))
-    elif isinstance(node, list):
-        for x in node:
-            out.extend(_check_targets(x))
-    return list(dict.fromkeys(out))
-
-
 def _outputs(rule: CoreRule, w: Work, rows: np.ndarray) -> tuple[tuple[str, ...], list[tuple]]:
     # a rule without Output Variables reports the variables its Check names, as CORE does
-    wanted = rule.output_variables or tuple(
-        v for v in _check_targets(rule.check) if not v.startswith("$"))
+    wanted = rule.output_variables or tuple(dict.fromkeys(
+        c["name"] for c in _conditions(rule.check) if isinstance(c, dict)
+        and isinstance(c.get("name"), str) and "operator" in c and not c["name"].startswith("$")))
     names = tuple(dict.fromkeys(w.name(v) for v in wanted))
     cols = []
     for n in names:
